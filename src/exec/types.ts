@@ -1,5 +1,6 @@
 // Seam between the solver / CLI and the container executor.
 import type { Readable, Writable } from 'node:stream';
+import type { FileAction } from '../llb/types.js';
 
 /** An overlay root: lowers top-first (read-only), plus a fresh upper and work dir on the same filesystem. */
 export interface OverlayRootfs {
@@ -56,4 +57,22 @@ export interface ExitStatus {
 export interface Executor {
   /** Runs one process in new namespaces on the rootfs; resolves when every process of the container is gone and every mount released. */
   run(spec: RunSpec, io: ExecIO, signal: AbortSignal): Promise<ExitStatus>;
+}
+
+/** A source tree for file actions: a host directory (build context) or a read-only overlay of a snapshot chain. */
+export type FileSource =
+  | { readonly kind: 'dir'; readonly dir: string; readonly exclude: readonly string[] }
+  | { readonly kind: 'overlay'; readonly lowerDirs: readonly string[]; readonly exclude: readonly string[] };
+
+/** COPY / ADD / WORKDIR file actions, applied to `rootfs` inside a private mount namespace. */
+export interface FileOpSpec {
+  readonly rootfs: OverlayRootfs;
+  /** Indexed by FileAction.source; index 0 (the destination itself) is undefined. */
+  readonly sources: readonly (FileSource | undefined)[];
+  readonly actions: readonly FileAction[];
+}
+
+export interface FileOpRunner {
+  /** Applies the actions; the result is left in rootfs.upperDir. Nothing is mounted on the host. */
+  runFileOps(spec: FileOpSpec, signal: AbortSignal): Promise<void>;
 }
