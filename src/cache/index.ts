@@ -1,0 +1,3 @@
+export type { CacheRecord, CacheStore, CachedLayer } from './types.js';
+export { cacheKeyOf } from './cache-key.js';
+export { FileCacheStore } from './file-cache-store.js';
