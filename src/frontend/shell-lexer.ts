@@ -1,0 +1,450 @@
+// Dockerfile word expansion ($VAR, ${VAR:-x}, quotes, escapes), matching BuildKit's shell lexer.
+import { KilnError } from '../errors.js';
+
+export type WordExpansionErrorKind =
+  | 'unterminated-quote'
+  | 'missing-brace'
+  | 'bad-substitution'
+  | 'unsupported-modifier'
+  | 'required-variable'
+  | 'invalid-pattern';
+
+/** A word that cannot be expanded; the instruction layer turns it into a positioned DockerfileError. */
+export class WordExpansionError extends KilnError {
+  constructor(
+    readonly kind: WordExpansionErrorKind,
+    /** BuildKit's wording without the "failed to process" prefix, e.g. "FOO: is not allowed to be unset". */
+    readonly detail: string,
+    readonly word: string,
+    /** The variable named by `${V:?}` errors. */
+    readonly variable?: string,
+  ) {
+    super(`failed to process ${JSON.stringify(word)}: ${detail}`);
+  }
+}
+
+/** Variable lookup: names are case-sensitive (Linux). */
+export type ExpansionEnv = ReadonlyMap<string, string>;
+
+export interface ExpansionResult {
+  /** Single-word mode result (quotes removed, no splitting). */
+  readonly word: string;
+  /** Word-splitting mode result. */
+  readonly words: readonly string[];
+  /** Names that were looked up and found / not found (for the UndefinedVar check). */
+  readonly matched: ReadonlySet<string>;
+  readonly unmatched: ReadonlySet<string>;
+}
+
+const EOF = -1;
+
+/** Go's unicode.IsSpace. */
+function isSpace(cp: number): boolean {
+  if (cp <= 0xff) return (cp >= 9 && cp <= 13) || cp === 32 || cp === 0x85 || cp === 0xa0;
+  return /\p{White_Space}/u.test(String.fromCodePoint(cp));
+}
+
+function isDigit(cp: number): boolean {
+  if (cp < 0x80) return cp >= 48 && cp <= 57;
+  return /\p{Nd}/u.test(String.fromCodePoint(cp));
+}
+
+function isLetter(cp: number): boolean {
+  if (cp < 0x80) return (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122);
+  return /\p{L}/u.test(String.fromCodePoint(cp));
+}
+
+/** POSIX special parameters: always unset in a Dockerfile. */
+function isSpecialParam(cp: number): boolean {
+  return '@*#?-$!0'.includes(String.fromCodePoint(cp));
+}
+
+/** Accumulates word-splitting output the way BuildKit's wordsStruct does (including its empty-quote quirk). */
+class WordCollector {
+  word = '';
+  readonly words: string[] = [];
+  private inWord = false;
+
+  addChar(cp: number): void {
+    if (isSpace(cp)) {
+      if (this.inWord && this.word.length !== 0) {
+        this.words.push(this.word);
+        this.word = '';
+        this.inWord = false;
+      }
+    } else {
+      this.addRawChar(cp);
+    }
+  }
+
+  addRawChar(cp: number): void {
+    this.word += String.fromCodePoint(cp);
+    this.inWord = true;
+  }
+
+  addString(s: string): void {
+    for (const ch of s) this.addChar(ch.codePointAt(0)!);
+  }
+
+  addRawString(s: string): void {
+    this.word += s;
+    this.inWord = true;
+  }
+
+  finish(): string[] {
+    if (this.word.length > 0) {
+      this.words.push(this.word);
+      this.word = '';
+      this.inWord = false;
+    }
+    return this.words;
+  }
+}
+
+class ShellWord {
+  private pos = 0;
+  private rawEscapes = false;
+  readonly matched = new Set<string>();
+  readonly unmatched = new Set<string>();
+  private readonly escape: number;
+
+  constructor(
+    private readonly cps: readonly number[],
+    private readonly source: string,
+    private readonly env: ExpansionEnv,
+    escapeChar: string,
+  ) {
+    this.escape = escapeChar.codePointAt(0)!;
+  }
+
+  private peek(): number {
+    return this.pos < this.cps.length ? this.cps[this.pos]! : EOF;
+  }
+
+  private next(): number {
+    return this.pos < this.cps.length ? this.cps[this.pos++]! : EOF;
+  }
+
+  private fail(kind: WordExpansionErrorKind, detail: string, variable?: string): never {
+    throw new WordExpansionError(kind, detail, this.source, variable);
+  }
+
+  /** Process up to `stop` (consumed) or the end of input. */
+  processStopOn(stop: number, rawEscapes: boolean): { word: string; words: string[] } {
+    const saved = this.rawEscapes;
+    this.rawEscapes = rawEscapes;
+    try {
+      return this.processLoop(stop);
+    } finally {
+      this.rawEscapes = saved;
+    }
+  }
+
+  private processLoop(stop: number): { word: string; words: string[] } {
+    let result = '';
+    const words = new WordCollector();
+    while (this.peek() !== EOF) {
+      let ch = this.peek();
+      if (stop !== EOF && ch === stop) {
+        this.next();
+        return { word: result, words: words.finish() };
+      }
+      if (ch === 0x24 /* $ */) {
+        const value = this.processDollar();
+        result += value;
+        words.addString(value);
+      } else if (ch === 0x27 /* ' */) {
+        const value = this.processSingleQuote();
+        result += value;
+        words.addRawString(value);
+      } else if (ch === 0x22 /* " */) {
+        const value = this.processDoubleQuote();
+        result += value;
+        words.addRawString(value);
+      } else {
+        ch = this.next();
+        if (ch === this.escape) {
+          if (this.rawEscapes) {
+            words.addRawChar(ch);
+            result += String.fromCodePoint(ch);
+          }
+          ch = this.next();
+          if (ch === EOF) break;
+          words.addRawChar(ch);
+        } else {
+          words.addChar(ch);
+        }
+        result += String.fromCodePoint(ch);
+      }
+    }
+    if (stop !== EOF) {
+      this.fail('missing-brace', `unexpected end of statement while looking for matching ${String.fromCodePoint(stop)}`);
+    }
+    return { word: result, words: words.finish() };
+  }
+
+  private processSingleQuote(): string {
+    this.next();
+    let result = '';
+    for (;;) {
+      const ch = this.next();
+      if (ch === EOF) this.fail('unterminated-quote', 'unexpected end of statement while looking for matching single-quote');
+      if (ch === 0x27) return result;
+      result += String.fromCodePoint(ch);
+    }
+  }
+
+  private processDoubleQuote(): string {
+    this.next();
+    let result = '';
+    for (;;) {
+      const peeked = this.peek();
+      if (peeked === EOF) this.fail('unterminated-quote', 'unexpected end of statement while looking for matching double-quote');
+      if (peeked === 0x22) {
+        this.next();
+        return result;
+      }
+      if (peeked === 0x24) {
+        result += this.processDollar();
+        continue;
+      }
+      let ch = this.next();
+      if (ch === this.escape) {
+        if (this.rawEscapes) result += String.fromCodePoint(ch);
+        const after = this.peek();
+        if (after === EOF) continue;
+        // Inside double quotes only ", $ and the escape character itself can be escaped.
+        if (after === 0x22 || after === 0x24 || after === this.escape) ch = this.next();
+      }
+      result += String.fromCodePoint(ch);
+    }
+  }
+
+  private lookup(name: string): string | undefined {
+    const value = this.env.get(name);
+    if (value === undefined) this.unmatched.add(name);
+    else this.matched.add(name);
+    return value;
+  }
+
+  private processName(): string {
+    let name = '';
+    while (this.peek() !== EOF) {
+      const ch = this.peek();
+      if (name.length === 0 && isDigit(ch)) {
+        // Positional parameter: all the digits.
+        while (this.peek() !== EOF && isDigit(this.peek())) name += String.fromCodePoint(this.next());
+        return name;
+      }
+      if (name.length === 0 && isSpecialParam(ch)) return String.fromCodePoint(this.next());
+      if (!isLetter(ch) && !isDigit(ch) && ch !== 0x5f) break;
+      name += String.fromCodePoint(this.next());
+    }
+    return name;
+  }
+
+  private processDollar(): string {
+    this.next();
+    if (this.peek() !== 0x7b /* { */) {
+      const name = this.processName();
+      if (name === '') return '$';
+      return this.lookup(name) ?? '';
+    }
+    this.next();
+    const first = this.peek();
+    if (first === EOF) this.fail('missing-brace', "syntax error: missing '}'");
+    if (first === 0x7b || first === 0x7d || first === 0x3a) this.fail('bad-substitution', 'syntax error: bad substitution');
+    const name = this.processName();
+    let ch = this.next();
+    let modifier = ch === EOF ? '' : String.fromCodePoint(ch);
+    switch (ch) {
+      case 0x7d /* } */:
+        return this.lookup(name) ?? '';
+      case 0x3a /* : */: {
+        ch = this.next();
+        modifier += ch === EOF ? '' : String.fromCodePoint(ch);
+        // `${V:#x}` and `${V:%x}` are not shell syntax.
+        if (ch === 0x23 || ch === 0x25) {
+          this.fail('unsupported-modifier', `unsupported modifier (${modifier}) in substitution`);
+        }
+        return this.processModifier(name, ch, modifier, true);
+      }
+      case 0x2b /* + */:
+      case 0x2d /* - */:
+      case 0x3f /* ? */:
+      case 0x23 /* # */:
+      case 0x25 /* % */:
+        return this.processModifier(name, ch, modifier, false);
+      case 0x2f /* / */:
+        return this.processReplace(name);
+      default:
+        if (ch === EOF) this.fail('missing-brace', "syntax error: missing '}'");
+        return this.fail('unsupported-modifier', `unsupported modifier (${modifier}) in substitution`);
+    }
+  }
+
+  private processModifier(name: string, op: number, modifier: string, nullIsUnset: boolean): string {
+    const rawEscapes = op === 0x23 || op === 0x25;
+    let word: string;
+    try {
+      word = this.processStopOn(0x7d, rawEscapes).word;
+    } catch (err) {
+      if (err instanceof WordExpansionError && this.peek() === EOF) this.fail('missing-brace', "syntax error: missing '}'");
+      throw err;
+    }
+    const value = this.lookup(name);
+    const unset = value === undefined || (nullIsUnset && value === '');
+    switch (op) {
+      case 0x2d:
+        return unset ? word : value!;
+      case 0x2b:
+        return unset ? '' : word;
+      case 0x3f:
+        if (value === undefined) {
+          this.fail('required-variable', `${name}: ${word !== '' ? word : 'is not allowed to be unset'}`, name);
+        }
+        if (unset) this.fail('required-variable', `${name}: ${word !== '' ? word : 'is not allowed to be empty'}`, name);
+        return value;
+      case 0x23:
+      case 0x25: {
+        // `##` / `%%` match the longest pattern, `#` / `%` the shortest.
+        let pattern = word;
+        let greedy = false;
+        if (pattern.length > 0 && pattern.codePointAt(0) === op) {
+          greedy = true;
+          pattern = pattern.slice(1);
+        }
+        return op === 0x25 ? trimSuffix(pattern, value ?? '', greedy, this.source) : trimPrefix(pattern, value ?? '', greedy, this.source);
+      }
+      default:
+        return this.fail('unsupported-modifier', `unsupported modifier (${modifier}) in substitution`);
+    }
+  }
+
+  private processReplace(name: string): string {
+    const replaceAll = this.peek() === 0x2f;
+    if (replaceAll) this.next();
+    let pattern: string;
+    try {
+      pattern = this.processStopOn(0x2f, true).word;
+    } catch (err) {
+      if (err instanceof WordExpansionError && this.peek() === EOF) this.fail('missing-brace', "syntax error: missing '/' in ${}");
+      throw err;
+    }
+    let replacement: string;
+    try {
+      replacement = this.processStopOn(0x7d, true).word;
+    } catch (err) {
+      if (err instanceof WordExpansionError && this.peek() === EOF) this.fail('missing-brace', "syntax error: missing '}'");
+      throw err;
+    }
+    const value = this.lookup(name) ?? '';
+    const re = shellPatternToRegex(pattern, true, false, this.source, replaceAll ? 'gu' : 'u');
+    return value.replace(re, () => replacement);
+  }
+}
+
+/** A shell pattern (`*`, `?`, `\` escapes; no brackets) as a regular expression. */
+function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean, source: string, flags = 'u'): RegExp {
+  const cps = Array.from(pattern);
+  let out = anchored ? '^' : '';
+  const star = greedy ? '.*' : '.*?';
+  for (let i = 0; i < cps.length; i++) {
+    const tok = cps[i]!;
+    switch (tok) {
+      case '*':
+        out += star;
+        continue;
+      case '?':
+        out += '.';
+        continue;
+      case '\\': {
+        // `\}` and `\/` escape the ${} syntax, not the pattern.
+        const nextTok = cps[i + 1];
+        if (nextTok === '}' || nextTok === '/') continue;
+        i++;
+        if (nextTok !== '*' && nextTok !== '?' && nextTok !== '\\') {
+          throw new WordExpansionError('invalid-pattern', `invalid pattern (${pattern}) in substitution: invalid escape '\\${nextTok ?? ''}'`, source);
+        }
+        out += `\\${nextTok}`;
+        continue;
+      }
+      case '[': case ']': case '{': case '}': case '.': case '+': case '(': case ')': case '|': case '^': case '$':
+        out += `\\${tok}`;
+        continue;
+      default:
+        out += tok;
+    }
+  }
+  return new RegExp(out, flags);
+}
+
+function trimPrefix(pattern: string, value: string, greedy: boolean, source: string): string {
+  const match = shellPatternToRegex(pattern, greedy, true, source).exec(value);
+  return match === null ? value : value.slice(match[0].length);
+}
+
+/** Reverse a pattern without reversing its escapes: `a\*c` becomes `c\*a`. */
+function reversePattern(pattern: string): string {
+  const cps = Array.from(pattern);
+  const out: string[] = new Array<string>(cps.length);
+  const last = cps.length - 1;
+  for (let i = 0; i <= last; ) {
+    const tok = cps[i]!;
+    const outIdx = last - i;
+    if (tok === '\\' && i !== last) {
+      out[outIdx - 1] = tok;
+      out[outIdx] = cps[i + 1]!;
+      i += 2;
+    } else {
+      out[outIdx] = tok;
+      i++;
+    }
+  }
+  return out.join('');
+}
+
+function reverseString(s: string): string {
+  return Array.from(s).reverse().join('');
+}
+
+/** Regular expressions cannot find the shortest rightmost match, so search the reversed value from the left. */
+function trimSuffix(pattern: string, value: string, greedy: boolean, source: string): string {
+  return reverseString(trimPrefix(reversePattern(pattern), reverseString(value), greedy, source));
+}
+
+function toCodePoints(word: string): number[] {
+  const cps: number[] = [];
+  for (let i = 0; i < word.length; i++) {
+    const cp = word.codePointAt(i)!;
+    cps.push(cp);
+    if (cp > 0xffff) i++;
+  }
+  return cps;
+}
+
+/** Expand one word with full detail (single word, split words, matched and unmatched names). */
+export function expandWordDetailed(word: string, env: ExpansionEnv, escapeChar = '\\'): ExpansionResult {
+  const sw = new ShellWord(toCodePoints(word), word, env, escapeChar);
+  const { word: result, words } = sw.processStopOn(EOF, false);
+  return { word: result, words, matched: sw.matched, unmatched: sw.unmatched };
+}
+
+function hasSpecial(word: string, escapeChar: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const c = word[i];
+    if (c === '$' || c === "'" || c === '"' || c === escapeChar) return true;
+  }
+  return false;
+}
+
+/** Single-word mode: quotes removed, variables expanded, no splitting (ENV values, WORKDIR, COPY paths...). */
+export function expandWord(word: string, env: ExpansionEnv, escapeChar = '\\'): string {
+  if (!hasSpecial(word, escapeChar)) return word;
+  return expandWordDetailed(word, env, escapeChar).word;
+}
+
+/** Word-splitting mode: split on unquoted whitespace (including whitespace from unquoted variables). */
+export function expandWords(word: string, env: ExpansionEnv, escapeChar = '\\'): string[] {
+  return [...expandWordDetailed(word, env, escapeChar).words];
+}
