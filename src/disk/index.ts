@@ -1,0 +1,3 @@
+// Safe paths inside image roots and build contexts: symlink-contained resolution, source patterns, .dockerignore.
+export { resolveInRoot, resolveInRootSync, containerPathOf, PathResolveError, MAX_SYMLINKS } from './resolve-in-root.js';
+export type { ResolveInRootOptions } from './resolve-in-root.js';
