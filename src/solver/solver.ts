@@ -1,0 +1,260 @@
+// Walks the build graph: keys each vertex, reuses cached results, runs misses concurrently, cancels on failure.
+import { Writable } from 'node:stream';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { cacheKeyOf } from '../cache/cache-key.js';
+import { KilnError, NotSupportedError } from '../errors.js';
+import type { ExecMount, FileSource, NetworkMode } from '../exec/types.js';
+import type { Digest, Op, Vertex } from '../llb/types.js';
+import { chainIdOf } from '../snapshot/chain-id.js';
+import type { LayerRef } from '../snapshot/types.js';
+import { BuildCancelledError, BuildStepError, StepFailedError } from './errors.js';
+import type { SolveOptions, SolverDeps, VertexResult } from './types.js';
+
+type LayersResult = Extract<VertexResult, { kind: 'layers' }>;
+type KeyedOp = Extract<Op, { kind: 'exec' | 'file' }>;
+
+export class Solver {
+  private readonly results = new Map<Digest, Promise<VertexResult>>();
+  private readonly settled = new Map<Digest, VertexResult>();
+  private readonly limit: LimitFunction;
+  private readonly abort = new AbortController();
+  private firstError: unknown;
+
+  constructor(
+    private readonly deps: SolverDeps,
+    private readonly opts: SolveOptions,
+  ) {
+    this.limit = pLimit(Math.max(1, opts.maxParallelism));
+    if (opts.signal.aborted) this.abort.abort();
+    else opts.signal.addEventListener('abort', () => this.abort.abort(), { once: true });
+  }
+
+  /** Solves `root` and everything it depends on; on failure, cancels the rest and waits for it to stop. */
+  async solveRoot(root: Vertex): Promise<LayersResult> {
+    try {
+      const result = await this.solve(root);
+      if (result.kind !== 'layers') throw new KilnError(`the build target ${root.name} is not a filesystem`);
+      return result;
+    } catch (error) {
+      this.abort.abort();
+      await Promise.allSettled([...this.results.values()]);
+      throw this.firstError ?? error;
+    }
+  }
+
+  /** Whether the vertex's step added a layer on top of its root input (for history's empty_layer). */
+  addedLayer(vertex: Vertex): boolean {
+    const result = this.settled.get(vertex.digest);
+    const parent = vertex.inputs[0] ? this.settled.get(vertex.inputs[0].digest) : undefined;
+    if (result?.kind !== 'layers') return false;
+    const parentCount = parent?.kind === 'layers' ? parent.layers.length : 0;
+    return result.layers.length > parentCount;
+  }
+
+  private solve(vertex: Vertex): Promise<VertexResult> {
+    let running = this.results.get(vertex.digest);
+    if (!running) {
+      running = this.solveVertex(vertex).then(
+        (result) => {
+          this.settled.set(vertex.digest, result);
+          return result;
+        },
+        (error: unknown) => {
+          this.firstError ??= error;
+          this.abort.abort();
+          throw error;
+        },
+      );
+      // Failures are reported through solveRoot; an unawaited sibling's rejection must not crash the process.
+      running.catch(() => undefined);
+      this.results.set(vertex.digest, running);
+    }
+    return running;
+  }
+
+  private async solveVertex(vertex: Vertex): Promise<VertexResult> {
+    const inputs = await Promise.all(vertex.inputs.map((input) => this.solve(input)));
+    const op = vertex.op;
+    switch (op.kind) {
+      case 'source-scratch':
+        return { kind: 'layers', layers: [], cached: true };
+      case 'source-local': {
+        const dir = this.opts.localDirs[op.name];
+        if (dir === undefined) throw new StepFailedError(vertex, `no local directory was given for "${op.name}"`);
+        return { kind: 'local', name: op.name, dir, exclude: op.exclude };
+      }
+      case 'source-image':
+        return this.solveImage(vertex, op.ref);
+      case 'exec':
+      case 'file':
+        return this.solveKeyed(vertex, op, inputs);
+      default: {
+        const unknown: never = op;
+        throw new KilnError(`unknown op ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private async solveImage(vertex: Vertex, ref: string): Promise<LayersResult> {
+    const { sink } = this.opts;
+    const image = await this.deps.resolveBaseImage(ref);
+    const ready = await Promise.all(image.layers.map((layer) => this.deps.snapshots.lowerDirsOf([layer]).then(() => true, () => false)));
+    if (ready.every(Boolean) && image.layers.length > 0) {
+      sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name });
+    } else {
+      const started = Date.now();
+      sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started });
+      await this.deps.snapshots.lowerDirsOf(image.layers, this.abort.signal);
+      sink.emit({ kind: 'vertex-done', id: vertex.digest, name: vertex.name, durationMs: Date.now() - started });
+    }
+    return { kind: 'layers', layers: image.layers, cached: true };
+  }
+
+  private async keyInputs(op: KeyedOp, inputs: readonly VertexResult[]): Promise<Record<string, string>> {
+    const labels: Record<string, string> = {};
+    inputs.forEach((input, index) => {
+      labels[`input${index}`] = input.kind === 'local' ? `local:${input.name}` : (input.layers.at(-1)?.chainId ?? 'scratch');
+    });
+    if (op.kind === 'file') {
+      await Promise.all(
+        op.actions.map(async (action, index) => {
+          if (action.kind !== 'copy') return;
+          const source = inputs[action.source];
+          if (source?.kind !== 'local') return;
+          labels[`files${index}`] = await this.deps.checksumLocal({
+            root: source.dir,
+            src: action.src,
+            exclude: [...source.exclude, ...action.exclude],
+          });
+        }),
+      );
+    }
+    return labels;
+  }
+
+  private async solveKeyed(vertex: Vertex, op: KeyedOp, inputs: readonly VertexResult[]): Promise<LayersResult> {
+    const { sink } = this.opts;
+    const root = inputs[0];
+    if (root?.kind !== 'layers') throw new StepFailedError(vertex, 'the step has no filesystem to run on');
+    const labels = await this.keyInputs(op, inputs);
+    const key = cacheKeyOf(op, labels);
+    if (!this.opts.noCache) {
+      const record = await this.deps.cache.get(key);
+      if (record && (await this.blobsPresent(record.layers))) {
+        sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name });
+        return { kind: 'layers', layers: record.layers, cached: true };
+      }
+    }
+    return this.limit(async () => {
+      if (this.abort.signal.aborted) throw new BuildCancelledError();
+      const started = Date.now();
+      sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started });
+      try {
+        const layers = await this.execute(vertex, op, root.layers, inputs);
+        await this.deps.cache.put({ key, layers, createdAt: new Date().toISOString(), name: vertex.name, inputs: labels });
+        sink.emit({ kind: 'vertex-done', id: vertex.digest, name: vertex.name, durationMs: Date.now() - started });
+        return { kind: 'layers', layers, cached: false };
+      } catch (error) {
+        const cancelled = this.abort.signal.aborted && !(error instanceof KilnError && !(error instanceof BuildCancelledError));
+        const message = cancelled ? 'cancelled' : error instanceof Error ? error.message : String(error);
+        sink.emit({ kind: 'vertex-failed', id: vertex.digest, name: vertex.name, message, durationMs: Date.now() - started });
+        throw error;
+      }
+    });
+  }
+
+  private async blobsPresent(layers: readonly LayerRef[]): Promise<boolean> {
+    const present = await Promise.all(layers.map((layer) => this.deps.content.has(layer.blob.digest)));
+    return present.every(Boolean);
+  }
+
+  /** Runs the op on a fresh snapshot of `parent` and commits the diff as a new layer (if it changed anything). */
+  private async execute(
+    vertex: Vertex,
+    op: KeyedOp,
+    parent: readonly LayerRef[],
+    inputs: readonly VertexResult[],
+  ): Promise<readonly LayerRef[]> {
+    const signal = this.abort.signal;
+    const lowerDirs = await this.deps.snapshots.lowerDirsOf(parent, signal);
+    const active = await this.deps.snapshots.prepare();
+    try {
+      const rootfs = { kind: 'overlay' as const, lowerDirs, upperDir: active.upperDir, workDir: active.workDir };
+      if (op.kind === 'exec') await this.runExec(vertex, op, rootfs);
+      else await this.runFile(vertex, op, rootfs, inputs);
+      if (signal.aborted) throw new BuildCancelledError();
+      const layer = await this.deps.writeLayer(active.upperDir, signal);
+      if (!layer) {
+        await this.deps.snapshots.discard(active);
+        return parent;
+      }
+      const chainId = chainIdOf(parent.at(-1)?.chainId, layer.diffId);
+      await this.deps.snapshots.commit(active, chainId);
+      return [...parent, { blob: layer.blob, diffId: layer.diffId, chainId }];
+    } catch (error) {
+      await this.deps.snapshots.discard(active);
+      throw error;
+    }
+  }
+
+  private async runExec(
+    vertex: Vertex,
+    op: Extract<Op, { kind: 'exec' }>,
+    rootfs: { kind: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string },
+  ): Promise<void> {
+    const mounts: ExecMount[] = [];
+    const unsupported = op.mounts[0];
+    if (unsupported) {
+      throw new StepFailedError(vertex, `RUN --mount=type=${unsupported.kind} is not supported yet`, {
+        cause: new NotSupportedError(`RUN --mount=type=${unsupported.kind}`),
+      });
+    }
+    if (op.security === 'insecure' && !this.opts.allowInsecure) {
+      throw new StepFailedError(vertex, 'RUN --security=insecure needs the build to be started with --allow security.insecure');
+    }
+    const network: NetworkMode = op.network === 'none' ? 'none' : 'host';
+    const status = await this.deps.executor.run(
+      {
+        rootfs,
+        process: { args: op.args, env: op.env, cwd: op.cwd, user: op.user },
+        hostname: `kiln-${vertex.digest.slice(7, 19)}`,
+        network,
+        mounts,
+        security: op.security,
+      },
+      { stdout: this.logStream(vertex, 'stdout'), stderr: this.logStream(vertex, 'stderr') },
+      this.abort.signal,
+    );
+    if (this.abort.signal.aborted) throw new BuildCancelledError();
+    if (status.code !== 0) throw new BuildStepError(vertex, op.args, status.code);
+  }
+
+  private async runFile(
+    vertex: Vertex,
+    op: Extract<Op, { kind: 'file' }>,
+    rootfs: { kind: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string },
+    inputs: readonly VertexResult[],
+  ): Promise<void> {
+    const sources: (FileSource | undefined)[] = [undefined];
+    for (const input of inputs.slice(1)) {
+      if (input.kind === 'local') sources.push({ kind: 'dir', dir: input.dir, exclude: input.exclude });
+      else sources.push({ kind: 'overlay', lowerDirs: await this.deps.snapshots.lowerDirsOf(input.layers, this.abort.signal), exclude: [] });
+    }
+    try {
+      await this.deps.executor.runFileOps({ rootfs, sources, actions: op.actions }, this.abort.signal);
+    } catch (error) {
+      if (this.abort.signal.aborted) throw new BuildCancelledError();
+      throw new StepFailedError(vertex, error instanceof Error ? error.message : String(error), { cause: error });
+    }
+  }
+
+  private logStream(vertex: Vertex, stream: 'stdout' | 'stderr'): Writable {
+    const sink = this.opts.sink;
+    return new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        sink.emit({ kind: 'vertex-log', id: vertex.digest, stream, data: chunk.toString('utf8') });
+        callback();
+      },
+    });
+  }
+}

@@ -1,0 +1,41 @@
+// What the solver needs from its caller: stores, executor, and the few exporter/cache functions it drives.
+import type { CacheStore } from '../cache/types.js';
+import type { ContentStore, Descriptor } from '../content/types.js';
+import type { Executor, FileOpRunner } from '../exec/types.js';
+import type { Digest } from '../llb/types.js';
+import type { ProgressSink } from '../progress/types.js';
+import type { LayerRef, Snapshotter } from '../snapshot/types.js';
+
+/** A base image as the solver sees it: its manifest digest (its cache identity) and layers. */
+export interface ResolvedBaseImage {
+  readonly manifestDigest: Digest;
+  readonly layers: readonly LayerRef[];
+}
+
+export interface SolverDeps {
+  readonly content: ContentStore;
+  readonly snapshots: Snapshotter;
+  readonly cache: CacheStore;
+  readonly executor: Executor & FileOpRunner;
+  resolveBaseImage(ref: string): Promise<ResolvedBaseImage>;
+  /** Turns an upper dir into a layer blob; undefined when the dir holds no change. */
+  writeLayer(upperDir: string, signal: AbortSignal): Promise<{ blob: Descriptor; diffId: string } | undefined>;
+  /** Content checksum of what a COPY selects from a local directory. */
+  checksumLocal(opts: { root: string; src: readonly string[]; exclude: readonly string[] }): Promise<string>;
+}
+
+export interface SolveOptions {
+  /** Local sources by name ("context", named contexts) → host directories. */
+  readonly localDirs: Readonly<Record<string, string>>;
+  readonly sink: ProgressSink;
+  readonly signal: AbortSignal;
+  readonly maxParallelism: number;
+  /** Ignore cache hits for every step (results are still recorded). */
+  readonly noCache: boolean;
+  /** `--allow security.insecure` was given. */
+  readonly allowInsecure: boolean;
+}
+
+export type VertexResult =
+  | { readonly kind: 'layers'; readonly layers: readonly LayerRef[]; readonly cached: boolean }
+  | { readonly kind: 'local'; readonly name: string; readonly dir: string; readonly exclude: readonly string[] };
