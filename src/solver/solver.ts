@@ -16,6 +16,7 @@ type KeyedOp = Extract<Op, { kind: 'exec' | 'file' }>;
 export class Solver {
   private readonly results = new Map<Digest, Promise<VertexResult>>();
   private readonly settled = new Map<Digest, VertexResult>();
+  private readonly vertices = new Map<Digest, Vertex>();
   private readonly limit: LimitFunction;
   private readonly abort = new AbortController();
   private firstError: unknown;
@@ -43,7 +44,9 @@ export class Solver {
   }
 
   /** Whether the vertex's step added a layer on top of its root input (for history's empty_layer). */
-  addedLayer(vertex: Vertex): boolean {
+  addedLayerOf(digest: Digest): boolean {
+    const vertex = this.vertices.get(digest);
+    if (!vertex) return false;
     const result = this.settled.get(vertex.digest);
     const parent = vertex.inputs[0] ? this.settled.get(vertex.inputs[0].digest) : undefined;
     if (result?.kind !== 'layers') return false;
@@ -54,6 +57,7 @@ export class Solver {
   private solve(vertex: Vertex): Promise<VertexResult> {
     let running = this.results.get(vertex.digest);
     if (!running) {
+      this.vertices.set(vertex.digest, vertex);
       running = this.solveVertex(vertex).then(
         (result) => {
           this.settled.set(vertex.digest, result);

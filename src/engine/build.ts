@@ -1,0 +1,137 @@
+// One build, end to end: Dockerfile → graph → solved layers → image config + manifest → tags.
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { checksumContextSelection, StatCache } from '../cache/index.js';
+import { KilnError, UsageError } from '../errors.js';
+import { createExecutor } from '../exec/index.js';
+import { writeImage, writeLayerFromUpperDir } from '../exporter/index.js';
+import { buildDefinitionFromDockerfile, checkDockerfile } from '../frontend/index.js';
+import type { BuildWarning, HistoryStep } from '../llb/types.js';
+import type { ProgressSink } from '../progress/types.js';
+import { Solver } from '../solver/index.js';
+import { readIgnorePatterns } from './ignore-file.js';
+import type { KilnRoot } from './kiln-root.js';
+import { LocalImageResolver } from './local-images.js';
+import { hostPlatform } from './platform.js';
+
+export interface BuildRequest {
+  readonly contextDir: string;
+  /** Path of the Dockerfile; default CONTEXT/Dockerfile. */
+  readonly dockerfile?: string;
+  readonly tags: readonly string[];
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly target?: string;
+  readonly noCache: boolean;
+  readonly maxParallelism: number;
+  readonly allowInsecure: boolean;
+}
+
+export interface BuildResult {
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  readonly warnings: readonly BuildWarning[];
+}
+
+interface PreparedRequest {
+  readonly text: string;
+  readonly file: string;
+  readonly contextDir: string;
+  readonly excludes: readonly string[];
+}
+
+async function prepare(request: BuildRequest): Promise<PreparedRequest> {
+  const contextDir = resolve(request.contextDir);
+  const dockerfilePath = resolve(request.dockerfile ?? join(contextDir, 'Dockerfile'));
+  let text: string;
+  try {
+    text = await readFile(dockerfilePath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read Dockerfile ${dockerfilePath}: ${code ?? String(error)}`);
+  }
+  const excludes = await readIgnorePatterns(contextDir, dockerfilePath);
+  const file = request.dockerfile ?? 'Dockerfile';
+  return { text, file, contextDir, excludes };
+}
+
+/** `kiln build --check`: the build checks only, no execution. */
+export async function checkBuild(root: KilnRoot, request: BuildRequest): Promise<readonly BuildWarning[]> {
+  const prepared = await prepare(request);
+  return checkDockerfile({
+    dockerfile: prepared.text,
+    file: prepared.file,
+    buildArgs: request.buildArgs,
+    ...(request.target === undefined ? {} : { target: request.target }),
+    platform: hostPlatform(),
+    resolver: new LocalImageResolver(root.images, root.content),
+    contextExcludes: prepared.excludes,
+  });
+}
+
+export async function build(root: KilnRoot, request: BuildRequest, sink: ProgressSink, signal: AbortSignal): Promise<BuildResult> {
+  const prepared = await prepare(request);
+  const platform = hostPlatform();
+  const resolver = new LocalImageResolver(root.images, root.content);
+  const definition = await buildDefinitionFromDockerfile({
+    dockerfile: prepared.text,
+    file: prepared.file,
+    buildArgs: request.buildArgs,
+    ...(request.target === undefined ? {} : { target: request.target }),
+    platform,
+    resolver,
+    contextExcludes: prepared.excludes,
+  });
+  const statCache = await StatCache.open(root.statCachePath);
+  const executor = createExecutor({ stateDir: root.execStateDir });
+  const solver = new Solver(
+    {
+      content: root.content,
+      snapshots: root.snapshots,
+      cache: root.cache,
+      executor,
+      resolveBaseImage: (ref) => resolver.load(ref),
+      writeLayer: (upperDir, layerSignal) => writeLayerFromUpperDir(upperDir, root.content, { signal: layerSignal }),
+      checksumLocal: (opts) => checksumContextSelection({ ...opts, followTopSymlinks: true, statCache }),
+    },
+    {
+      localDirs: { context: prepared.contextDir },
+      sink,
+      signal,
+      maxParallelism: request.maxParallelism,
+      noCache: request.noCache,
+      allowInsecure: request.allowInsecure,
+    },
+  );
+  const target = definition.target;
+  let result;
+  try {
+    result = await solver.solveRoot(target.root);
+  } finally {
+    await statCache.save();
+  }
+  const history = target.history.map((step) => historyEntry(step, solver));
+  const nonEmpty = history.filter((entry) => !entry.empty_layer).length;
+  if (nonEmpty !== result.layers.length) {
+    throw new KilnError(`internal error: ${result.layers.length} layers but ${nonEmpty} non-empty history entries`);
+  }
+  const image = await writeImage(root.content, {
+    layers: result.layers,
+    config: target.config,
+    history,
+    platform: target.platform,
+  });
+  for (const tag of request.tags) await root.images.tag(tag, image.manifest);
+  for (const warning of definition.warnings) sink.emit({ kind: 'warning', message: `${warning.rule}: ${warning.message}`, ...(warning.location ? { location: `${warning.location.file}:${warning.location.startLine}` } : {}) });
+  return { manifestDigest: image.manifest.digest, configDigest: image.configDigest, warnings: definition.warnings };
+}
+
+function historyEntry(step: HistoryStep, solver: Solver): { created_by: string; empty_layer?: boolean; comment?: string; created?: string } {
+  const emptyLayer = step.layerOf === undefined ? step.emptyLayer === true : !solver.addedLayerOf(step.layerOf);
+  return {
+    created_by: step.createdBy,
+    ...(emptyLayer ? { empty_layer: true } : {}),
+    ...(step.comment === undefined ? {} : { comment: step.comment }),
+    ...(step.created === undefined ? {} : { created: step.created }),
+  };
+}
+

@@ -1,0 +1,42 @@
+// Opens KILN_ROOT: the stores every command works on, with a crashed run's leftovers cleaned first.
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { FileCacheStore } from '../cache/file-cache-store.js';
+import { FileContentStore } from '../content/file-content-store.js';
+import { FileImageStore } from '../content/file-image-store.js';
+import { cleanupStaleExecState } from '../exec/index.js';
+import { OverlaySnapshotter } from '../snapshot/overlay-snapshotter.js';
+
+export interface KilnRoot {
+  readonly root: string;
+  readonly content: FileContentStore;
+  readonly images: FileImageStore;
+  readonly snapshots: OverlaySnapshotter;
+  readonly cache: FileCacheStore;
+  readonly execStateDir: string;
+  /** Persistent RUN --mount=type=cache directories. */
+  readonly cacheMountsDir: string;
+  /** The context stat cache (skips rehashing unchanged files). */
+  readonly statCachePath: string;
+}
+
+/** KILN_ROOT, or /var/lib/kiln for root, or $XDG_DATA_HOME/kiln otherwise. */
+export function defaultKilnRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KILN_ROOT) return env.KILN_ROOT;
+  if (process.getuid?.() === 0) return '/var/lib/kiln';
+  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'kiln');
+}
+
+export async function openKilnRoot(root: string): Promise<KilnRoot> {
+  const content = new FileContentStore(join(root, 'content'));
+  const images = new FileImageStore(join(root, 'images'));
+  const snapshots = new OverlaySnapshotter(join(root, 'snapshots'), content);
+  const cache = new FileCacheStore(join(root, 'cache'));
+  const execStateDir = join(root, 'exec');
+  const cacheMountsDir = join(root, 'mounts');
+  await Promise.all([content.init(), images.init(), snapshots.init(), cache.init(), mkdir(execStateDir, { recursive: true }), mkdir(cacheMountsDir, { recursive: true })]);
+  await snapshots.cleanupStale();
+  await cleanupStaleExecState(execStateDir);
+  return { root, content, images, snapshots, cache, execStateDir, cacheMountsDir, statCachePath: join(root, 'context-stat-cache.json') };
+}
