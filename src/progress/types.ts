@@ -1,8 +1,8 @@
 // Typed progress events: produced by the solver and exporter, consumed by renderers and the daemon API.
 
 export type ProgressEvent =
-  | { readonly kind: 'vertex-started'; readonly id: string; readonly name: string; readonly at: number }
-  | { readonly kind: 'vertex-cached'; readonly id: string; readonly name: string; readonly reason?: undefined }
+  | { readonly kind: 'vertex-started'; readonly id: string; readonly name: string; readonly at: number; readonly location?: string }
+  | { readonly kind: 'vertex-cached'; readonly id: string; readonly name: string; readonly location?: string }
   | { readonly kind: 'vertex-done'; readonly id: string; readonly name: string; readonly durationMs: number }
   | { readonly kind: 'vertex-failed'; readonly id: string; readonly name: string; readonly message: string; readonly durationMs: number }
   | { readonly kind: 'vertex-log'; readonly id: string; readonly stream: 'stdout' | 'stderr'; readonly data: string }

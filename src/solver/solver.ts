@@ -10,6 +10,13 @@ import type { LayerRef } from '../snapshot/types.js';
 import { BuildCancelledError, BuildStepError, StepFailedError } from './errors.js';
 import type { SolveOptions, SolverDeps, VertexResult } from './types.js';
 
+/** "Dockerfile:3" (or "Dockerfile:3-5") for progress lines. */
+function locationOf(vertex: Vertex): { location?: string } {
+  const at = vertex.location;
+  if (!at) return {};
+  return { location: `${at.file}:${at.startLine}${at.endLine > at.startLine ? `-${at.endLine}` : ''}` };
+}
+
 type LayersResult = Extract<VertexResult, { kind: 'layers' }>;
 type KeyedOp = Extract<Op, { kind: 'exec' | 'file' }>;
 
@@ -104,10 +111,10 @@ export class Solver {
     const image = await this.deps.resolveBaseImage(ref);
     const ready = await Promise.all(image.layers.map((layer) => this.deps.snapshots.lowerDirsOf([layer]).then(() => true, () => false)));
     if (ready.every(Boolean) && image.layers.length > 0) {
-      sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name });
+      sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name, ...locationOf(vertex) });
     } else {
       const started = Date.now();
-      sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started });
+      sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started, ...locationOf(vertex) });
       await this.deps.snapshots.lowerDirsOf(image.layers, this.abort.signal);
       sink.emit({ kind: 'vertex-done', id: vertex.digest, name: vertex.name, durationMs: Date.now() - started });
     }
@@ -145,14 +152,14 @@ export class Solver {
     if (!this.opts.noCache) {
       const record = await this.deps.cache.get(key);
       if (record && (await this.blobsPresent(record.layers))) {
-        sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name });
+        sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name, ...locationOf(vertex) });
         return { kind: 'layers', layers: record.layers, cached: true };
       }
     }
     return this.limit(async () => {
       if (this.abort.signal.aborted) throw new BuildCancelledError();
       const started = Date.now();
-      sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started });
+      sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started, ...locationOf(vertex) });
       try {
         const layers = await this.execute(vertex, op, root.layers, inputs);
         await this.deps.cache.put({ key, layers, createdAt: new Date().toISOString(), name: vertex.name, inputs: labels });
