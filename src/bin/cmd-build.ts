@@ -1,0 +1,62 @@
+// kiln build: flags → BuildRequest → engine; prints the image ID.
+import { availableParallelism } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { build, checkBuild, type BuildRequest } from '../engine/build.js';
+import { openKilnRoot, defaultKilnRoot } from '../engine/kiln-root.js';
+import { boolFlag, keyValues, listFlag, parseFlags, stringFlag } from './flags.js';
+import { progressSinkFor } from './progress-choice.js';
+
+const BUILD_FLAGS = {
+  tag: { type: 'string', short: 't', multiple: true },
+  file: { type: 'string', short: 'f' },
+  'build-arg': { type: 'string', multiple: true },
+  target: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  progress: { type: 'string' },
+  'max-parallelism': { type: 'string' },
+  allow: { type: 'string', multiple: true },
+  check: { type: 'boolean' },
+  iidfile: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+export async function buildCommand(args: readonly string[], signal: AbortSignal): Promise<number> {
+  const { values, positionals } = parseFlags('build', args, BUILD_FLAGS);
+  if (positionals.length !== 1) throw new UsageError('kiln build: exactly one CONTEXT directory is required (usage: kiln build [OPTIONS] CONTEXT)');
+  const parallelismText = stringFlag(values, 'max-parallelism');
+  const maxParallelism = parallelismText === undefined ? availableParallelism() : Number(parallelismText);
+  if (!Number.isInteger(maxParallelism) || maxParallelism < 1) throw new UsageError(`kiln build: invalid --max-parallelism "${parallelismText}": a positive integer is required`);
+  const allow = listFlag(values, 'allow');
+  for (const entitlement of allow) {
+    if (entitlement !== 'security.insecure' && entitlement !== 'network.host') throw new UsageError(`kiln build: invalid --allow "${entitlement}": use security.insecure or network.host`);
+  }
+  const file = stringFlag(values, 'file');
+  const target = stringFlag(values, 'target');
+  const request: BuildRequest = {
+    contextDir: positionals[0]!,
+    ...(file === undefined ? {} : { dockerfile: file }),
+    ...(target === undefined ? {} : { target }),
+    tags: listFlag(values, 'tag'),
+    buildArgs: keyValues('build', '--build-arg', listFlag(values, 'build-arg'), process.env),
+    noCache: boolFlag(values, 'no-cache'),
+    maxParallelism,
+    allowInsecure: allow.includes('security.insecure'),
+  };
+  const sink = progressSinkFor(stringFlag(values, 'progress'));
+  const root = await openKilnRoot(defaultKilnRoot());
+  if (boolFlag(values, 'check')) {
+    const warnings = await checkBuild(root, request);
+    for (const warning of warnings) {
+      const where = warning.location ? `${warning.location.file}:${warning.location.startLine}: ` : '';
+      process.stderr.write(`${where}${warning.rule}: ${warning.message}\n`);
+    }
+    process.stderr.write(warnings.length === 0 ? 'Check complete, no warnings found.\n' : `Check complete, ${warnings.length} warning${warnings.length === 1 ? ' has' : 's have'} been found!\n`);
+    return warnings.length === 0 ? 0 : 1;
+  }
+  const result = await build(root, request, sink, signal);
+  const iidfile = stringFlag(values, 'iidfile');
+  if (iidfile !== undefined) await writeFile(iidfile, result.manifestDigest);
+  process.stdout.write(`${result.manifestDigest}\n`);
+  return 0;
+}
