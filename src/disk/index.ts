@@ -1,3 +1,6 @@
 // Safe paths inside image roots and build contexts: symlink-contained resolution, source patterns, .dockerignore.
 export { resolveInRoot, resolveInRootSync, containerPathOf, PathResolveError, MAX_SYMLINKS } from './resolve-in-root.js';
 export type { ResolveInRootOptions } from './resolve-in-root.js';
+export { BadPatternError, SourcePattern, matchSegment, hasWildcards, cleanPath } from './path-pattern.js';
+export { ExcludeMatcher, IgnorePattern, parseDockerignore } from './dockerignore.js';
+export type { ParentMatchInfo } from './dockerignore.js';
