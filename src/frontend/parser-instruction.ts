@@ -1,0 +1,95 @@
+// One logical line → InstructionNode: moo tokens, the nearley grammar for keyword/flags/rest, then shaping.
+import nearley from 'nearley';
+import type { InstructionNode } from './ast.js';
+import grammar from './dockerfile-grammar.js';
+import { type EscapeChar, lexerFor } from './lexer.js';
+import { InstructionSyntaxError } from './parser-failure.js';
+import type { LineSyntax } from './parser-line-syntax.js';
+import { shapeArgs } from './parser-shape.js';
+import { leadingSpaceLength, trimSpace } from './parser-whitespace.js';
+
+const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
+
+/** Where the instruction sits in the file; `columnAt` maps an offset of the logical line to a column on startLine's numbering. */
+export interface InstructionPlace {
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly columnAt: (offset: number) => number;
+}
+
+function lineSyntax(text: string, escape: EscapeChar): LineSyntax {
+  // moo lexers implement nearley's lexer protocol; the two packages' typings just spell it differently.
+  const parser = new nearley.Parser(compiled, { lexer: lexerFor(escape) as unknown as nearley.Lexer });
+  parser.feed(text);
+  const results = parser.results as LineSyntax[];
+  // The grammar is LL(1) and accepts every token sequence the lexer can produce, so exactly one parse exists.
+  if (results.length !== 1) throw new Error(`internal: ${results.length} parses of a Dockerfile line`);
+  return results[0] as LineSyntax;
+}
+
+/** Removes quotes and applies the escape character in a flag token, as BuildKit's flag scanner does. */
+function decodeFlag(raw: string, escape: string): string {
+  let out = '';
+  let quote = '';
+  for (let i = leadingSpaceLength(raw); i < raw.length; i++) {
+    const ch = raw[i] as string;
+    if (quote === '' && (ch === '"' || ch === "'")) {
+      quote = ch;
+      continue;
+    }
+    if (ch === quote) {
+      quote = '';
+      continue;
+    }
+    if (ch === escape) {
+      // An escape character at the end of the line is dropped.
+      if (i + 1 < raw.length) out += raw[++i] as string;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * Parses one instruction from `line` (a logical line, or the rest of an ONBUILD line), whose text starts at
+ * `base` in the logical line. Heredocs are attached later by the caller.
+ */
+export function parseInstruction(line: string, escape: EscapeChar, place: InstructionPlace, base = 0): InstructionNode {
+  const start = base + leadingSpaceLength(line);
+  const text = trimSpace(line);
+  const syntax = lineSyntax(text, escape);
+  const original = syntax.keyword.text;
+  const keyword = original.toLowerCase();
+  const flags: string[] = [];
+  for (const token of syntax.flags) {
+    const flag = decodeFlag(token.text, escape);
+    if (flag !== '--') flags.push(flag);
+  }
+  let restToken = null;
+  if (syntax.end !== null) restToken = syntax.end.kind === 'rest' ? syntax.end.token : syntax.end.rest;
+  const rest = restToken === null ? '' : trimSpace(restToken.text);
+  const restOffset = restToken === null ? text.length : restToken.offset + leadingSpaceLength(restToken.text);
+  const node = {
+    keyword,
+    original,
+    flags,
+    heredocs: [],
+    startLine: place.startLine,
+    endLine: place.endLine,
+    column: place.columnAt(start),
+    text,
+  };
+  if (keyword === 'onbuild') {
+    if (rest === '') return { ...node, args: [], json: false };
+    const next = parseInstruction(rest, escape, place, start + restOffset);
+    return { ...node, args: [], json: false, next };
+  }
+  try {
+    const shaped = shapeArgs(keyword, rest, escape);
+    return { ...node, args: shaped.args, json: shaped.json };
+  } catch (err) {
+    if (err instanceof InstructionSyntaxError) throw new InstructionSyntaxError(err.reason, start + restOffset + err.offset);
+    throw err;
+  }
+}

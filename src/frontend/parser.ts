@@ -1,0 +1,151 @@
+// Dockerfile text → AST: physical lines, directives, continuations and heredoc bodies, one instruction at a time.
+import type { DockerfileAst, InstructionNode, ParseWarning } from './ast.js';
+import { DirectiveScanner } from './directives.js';
+import { DockerfileError } from './dockerfile-error.js';
+import { collectHeredocBodies, type HeredocSource, heredocMarkers } from './heredoc.js';
+import type { EscapeChar } from './lexer.js';
+import { InstructionSyntaxError, ParseFailure } from './parser-failure.js';
+import { parseInstruction } from './parser-instruction.js';
+import { LinePositions } from './parser-position.js';
+import { leadingSpaceLength } from './parser-whitespace.js';
+
+/** BuildKit reads lines with a 64 KiB scanner buffer: a line of 65536 bytes or more is rejected. */
+const MAX_LINE_BYTES = 65535;
+const HEREDOC_KEYWORDS = new Set(['run', 'copy', 'add']);
+
+interface PhysicalLines extends HeredocSource {
+  /** Lines with trailing CRs removed. */
+  readonly lines: string[];
+}
+
+function splitPhysicalLines(text: string): PhysicalLines {
+  const raw = text.split('\n');
+  const count = text === '' || text.endsWith('\n') ? raw.length - 1 : raw.length;
+  const lines: string[] = new Array<string>(count);
+  for (let i = 0; i < count; i++) {
+    const line = raw[i] as string;
+    lines[i] = line.charCodeAt(line.length - 1) === 0x0d ? line.replace(/\r+$/, '') : line;
+  }
+  return { raw, count, lines };
+}
+
+function checkLineLengths(physical: PhysicalLines): void {
+  for (let i = 0; i < physical.count; i++) {
+    const line = physical.raw[i] as string;
+    // Only a line of at least 65536/3 UTF-16 units can reach 65536 UTF-8 bytes.
+    if (line.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(line, 'utf8') > MAX_LINE_BYTES) {
+      throw new ParseFailure(`dockerfile line greater than max allowed size of ${MAX_LINE_BYTES} bytes; split it with line continuations`, i + 1, 1);
+    }
+  }
+}
+
+/**
+ * Removes a line-continuation escape: the last character that is not a space or tab is the escape character,
+ * and it either stands alone or follows a character other than the escape character.
+ */
+function trimContinuation(line: string, escape: EscapeChar): { text: string; continues: boolean } {
+  let end = line.length;
+  while (end > 0) {
+    const c = line.charCodeAt(end - 1);
+    if (c !== 0x20 && c !== 0x09) break;
+    end--;
+  }
+  if (end === 0 || line[end - 1] !== escape) return { text: line, continues: false };
+  if (end >= 2 && line[end - 2] === escape) return { text: line, continues: false };
+  return { text: line.slice(0, end - 1), continues: true };
+}
+
+function canContainHeredoc(node: InstructionNode): boolean {
+  const target = node.keyword === 'onbuild' && node.next !== undefined ? node.next : node;
+  return HEREDOC_KEYWORDS.has(target.keyword) && !target.json;
+}
+
+function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
+  checkLineLengths(physical);
+  const { lines, count } = physical;
+  const directives = new DirectiveScanner();
+  const children: InstructionNode[] = [];
+  const warnings: ParseWarning[] = [];
+  let i = 0;
+  while (i < count) {
+    const physicalLine = lines[i] as string;
+    const startLine = ++i;
+    const lead = leadingSpaceLength(physicalLine);
+    const first = lead === 0 ? physicalLine : physicalLine.slice(lead);
+    directives.scan(first, startLine);
+    if (first.charCodeAt(0) === 0x23 /* # */) continue;
+    const escape = directives.escape;
+    let piece = trimContinuation(first, escape);
+    if (!piece.continues && piece.text === '') continue;
+
+    const positions = new LinePositions();
+    positions.add(0, startLine, lead + 1);
+    let logical = piece.text;
+    let emptyContinuation = false;
+    while (piece.continues && i < count) {
+      const next = lines[i] as string;
+      const lineNo = ++i;
+      const nextLead = leadingSpaceLength(next);
+      if (nextLead === next.length) {
+        emptyContinuation = true;
+        continue;
+      }
+      if (next.charCodeAt(nextLead) === 0x23) continue;
+      piece = trimContinuation(next, escape);
+      positions.add(logical.length, lineNo, 1);
+      logical += piece.text;
+    }
+    if (emptyContinuation) {
+      warnings.push({ rule: 'NoEmptyContinuation', message: `Empty continuation line found in: ${logical}`, line: startLine });
+    }
+
+    const place = { startLine, endLine: i, columnAt: (offset: number) => positions.at(offset).column };
+    let node: InstructionNode;
+    try {
+      node = parseInstruction(logical, escape, place);
+    } catch (err) {
+      if (!(err instanceof InstructionSyntaxError)) throw err;
+      const at = positions.at(err.offset);
+      throw new ParseFailure(err.reason, at.line, at.column);
+    }
+    if (canContainHeredoc(node)) {
+      const markers = heredocMarkers(logical);
+      if (markers.length > 0) {
+        const bodies = collectHeredocBodies(markers, physical, i, (marker) => positions.at(marker.offset));
+        i = bodies.next;
+        const next = node.next === undefined ? undefined : { ...node.next, endLine: i, heredocs: bodies.heredocs };
+        node = { ...node, endLine: i, heredocs: bodies.heredocs, ...(next === undefined ? {} : { next }) };
+      }
+    }
+    children.push(node);
+  }
+  const first = children[0];
+  const last = children[children.length - 1];
+  if (first === undefined || last === undefined) {
+    throw new ParseFailure('file with no instructions: a Dockerfile needs at least one instruction, such as FROM', Math.max(count, 1), 1);
+  }
+  return {
+    file,
+    lines,
+    directives: directives.directives,
+    escapeChar: directives.escape,
+    children,
+    warnings,
+    startLine: first.startLine,
+    endLine: last.endLine,
+  };
+}
+
+/**
+ * Parses Dockerfile text into its syntax tree. Throws DockerfileError (file, line, column, reason, source
+ * line) for every problem the parser can find; instruction-level checks come later.
+ */
+export function parseDockerfile(text: string, file: string): DockerfileAst {
+  const physical = splitPhysicalLines(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  try {
+    return parseLines(physical, file);
+  } catch (err) {
+    if (!(err instanceof ParseFailure)) throw err;
+    throw new DockerfileError(file, err.line, err.column, err.reason, physical.lines[err.line - 1]);
+  }
+}
