@@ -27,7 +27,8 @@ afterAll(async () => {
 });
 
 function field(name: string): string {
-  const match = new RegExp(`${name}=(.*)$`, 'm').exec(output);
+  // Log lines look like "#3 0.105 pid=1"; the step's header line also contains the text, so anchor on the prefix.
+  const match = new RegExp(`^#\\d+ [\\d.]+ ${name}=(.*)$`, 'm').exec(output);
   if (!match) throw new Error(`no ${name}= line in:\n${output}`);
   return match[1]!.trim();
 }
