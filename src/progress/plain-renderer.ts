@@ -11,6 +11,8 @@ export class PlainRenderer implements ProgressSink {
   private readonly startedAt = new Map<string, number>();
   /** Output that has not ended in a newline yet, per vertex and stream. */
   private readonly partial = new Map<string, string>();
+  /** Cache-miss explanations arrive before the step starts; they are printed under its header. */
+  private readonly missReasons = new Map<string, string>();
 
   constructor(private readonly out: Writable) {}
 
@@ -32,6 +34,9 @@ export class PlainRenderer implements ProgressSink {
       case 'vertex-started': {
         this.startedAt.set(event.id, event.at);
         this.line(`#${this.numberOf(event.id)} ${event.name}${event.location ? `  (${event.location})` : ''}`);
+        const reason = this.missReasons.get(event.id);
+        if (reason !== undefined) this.line(`#${this.numberOf(event.id)} cache miss: ${reason}`);
+        this.missReasons.delete(event.id);
         return;
       }
       case 'vertex-cached': {
@@ -62,7 +67,7 @@ export class PlainRenderer implements ProgressSink {
         return;
       }
       case 'vertex-miss-reason':
-        this.line(`#${this.numberOf(event.id)} cache miss: ${event.reason}`);
+        this.missReasons.set(event.id, event.reason);
         return;
       case 'bytes':
         if (event.total !== undefined && event.current === event.total) this.line(`${event.label}: ${event.current} bytes done`);

@@ -7,7 +7,7 @@ export type ProgressEvent =
   | { readonly kind: 'vertex-failed'; readonly id: string; readonly name: string; readonly message: string; readonly durationMs: number }
   | { readonly kind: 'vertex-log'; readonly id: string; readonly stream: 'stdout' | 'stderr'; readonly data: string }
   /** Why a step could not use the cache (explain-the-cache). */
-  | { readonly kind: 'vertex-miss-reason'; readonly id: string; readonly reason: string }
+  | { readonly kind: 'vertex-miss-reason'; readonly id: string; readonly name: string; readonly reason: string }
   | { readonly kind: 'bytes'; readonly id: string; readonly label: string; readonly current: number; readonly total?: number }
   | { readonly kind: 'warning'; readonly message: string; readonly location?: string }
   | { readonly kind: 'info'; readonly message: string };

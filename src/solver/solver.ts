@@ -156,22 +156,54 @@ export class Solver {
         return { kind: 'layers', layers: record.layers, cached: true };
       }
     }
-    return this.limit(async () => {
-      if (this.abort.signal.aborted) throw new BuildCancelledError();
+    const explained = await this.deps.explainMiss?.(vertex, op, labels);
+    if (explained) sink.emit({ kind: 'vertex-miss-reason', id: vertex.digest, name: vertex.name, reason: explained });
+    const shared = this.deps.inflight?.get(key);
+    if (shared) {
+      // Another build in this engine is running the very same step: wait for its result instead of running it twice.
       const started = Date.now();
       sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started, ...locationOf(vertex) });
       try {
-        const layers = await this.execute(vertex, op, root.layers, inputs);
-        await this.deps.cache.put({ key, layers, createdAt: new Date().toISOString(), name: vertex.name, inputs: labels });
+        const layers = await shared;
         sink.emit({ kind: 'vertex-done', id: vertex.digest, name: vertex.name, durationMs: Date.now() - started });
         return { kind: 'layers', layers, cached: false };
-      } catch (error) {
-        const cancelled = this.abort.signal.aborted && !(error instanceof KilnError && !(error instanceof BuildCancelledError));
-        const message = cancelled ? 'cancelled' : error instanceof Error ? error.message : String(error);
-        sink.emit({ kind: 'vertex-failed', id: vertex.digest, name: vertex.name, message, durationMs: Date.now() - started });
-        throw error;
+      } catch {
+        // That build failed or was cancelled; its failure is its own, so run the step here.
       }
-    });
+    }
+    const job = this.limit(() => this.runKeyed(vertex, op, key, labels, root.layers, inputs));
+    const layers = job.then((result) => result.layers);
+    layers.catch(() => undefined);
+    this.deps.inflight?.set(key, layers);
+    try {
+      return await job;
+    } finally {
+      if (this.deps.inflight?.get(key) === layers) this.deps.inflight.delete(key);
+    }
+  }
+
+  private async runKeyed(
+    vertex: Vertex,
+    op: KeyedOp,
+    key: string,
+    labels: Readonly<Record<string, string>>,
+    parent: readonly LayerRef[],
+    inputs: readonly VertexResult[],
+  ): Promise<LayersResult> {
+    const { sink } = this.opts;
+    if (this.abort.signal.aborted) throw new BuildCancelledError();
+    const started = Date.now();
+    sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started, ...locationOf(vertex) });
+    try {
+      const layers = await this.execute(vertex, op, parent, inputs);
+      await this.deps.cache.put({ key, layers, createdAt: new Date().toISOString(), name: vertex.name, inputs: labels });
+      sink.emit({ kind: 'vertex-done', id: vertex.digest, name: vertex.name, durationMs: Date.now() - started });
+      return { kind: 'layers', layers, cached: false };
+    } catch (error) {
+      const message = error instanceof BuildCancelledError ? 'cancelled' : error instanceof Error ? error.message : String(error);
+      sink.emit({ kind: 'vertex-failed', id: vertex.digest, name: vertex.name, message, durationMs: Date.now() - started });
+      throw error;
+    }
   }
 
   private async blobsPresent(layers: readonly LayerRef[]): Promise<boolean> {

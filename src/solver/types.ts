@@ -2,7 +2,7 @@
 import type { CacheStore } from '../cache/types.js';
 import type { ContentStore, Descriptor } from '../content/types.js';
 import type { Executor, FileOpRunner } from '../exec/types.js';
-import type { Digest } from '../llb/types.js';
+import type { Digest, Op, Vertex } from '../llb/types.js';
 import type { ProgressSink } from '../progress/types.js';
 import type { LayerRef, Snapshotter } from '../snapshot/types.js';
 
@@ -22,6 +22,13 @@ export interface SolverDeps {
   writeLayer(upperDir: string, signal: AbortSignal): Promise<{ blob: Descriptor; diffId: string } | undefined>;
   /** Content checksum of what a COPY selects from a local directory. */
   checksumLocal(opts: { root: string; src: readonly string[]; exclude: readonly string[] }): Promise<string>;
+  /**
+   * Steps running right now in this engine, by cache key, shared by every build of the engine so that two
+   * concurrent builds run an identical step once.
+   */
+  readonly inflight?: Map<string, Promise<readonly LayerRef[]>>;
+  /** Says why a step missed the cache, compared with the last build of the same Dockerfile and target. */
+  explainMiss?(vertex: Vertex, op: Op, labels: Readonly<Record<string, string>>): Promise<string | undefined>;
 }
 
 export interface SolveOptions {
