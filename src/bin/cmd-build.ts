@@ -2,7 +2,8 @@
 import { availableParallelism } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { build, checkBuild, type BuildRequest } from '../engine/build.js';
+import { checkBuild, type BuildRequest } from '../engine/build.js';
+import { Engine } from '../engine/engine.js';
 import { openKilnRoot, defaultKilnRoot } from '../engine/kiln-root.js';
 import { boolFlag, keyValues, listFlag, parseFlags, stringFlag } from './flags.js';
 import { progressSinkFor } from './progress-choice.js';
@@ -54,7 +55,7 @@ export async function buildCommand(args: readonly string[], signal: AbortSignal)
     process.stderr.write(warnings.length === 0 ? 'Check complete, no warnings found.\n' : `Check complete, ${warnings.length} warning${warnings.length === 1 ? ' has' : 's have'} been found!\n`);
     return warnings.length === 0 ? 0 : 1;
   }
-  const result = await build(root, request, sink, signal);
+  const result = await new Engine(root).build(request, sink, signal);
   const iidfile = stringFlag(values, 'iidfile');
   if (iidfile !== undefined) await writeFile(iidfile, result.manifestDigest);
   process.stdout.write(`${result.manifestDigest}\n`);

@@ -13,6 +13,8 @@ import { readIgnorePatterns } from './ignore-file.js';
 import type { KilnRoot } from './kiln-root.js';
 import { LocalImageResolver } from './local-images.js';
 import { hostPlatform } from './platform.js';
+import { BuildRecord } from './build-record.js';
+import type { LayerRef } from '../snapshot/types.js';
 
 export interface BuildRequest {
   readonly contextDir: string;
@@ -68,7 +70,18 @@ export async function checkBuild(root: KilnRoot, request: BuildRequest): Promise
   });
 }
 
-export async function build(root: KilnRoot, request: BuildRequest, sink: ProgressSink, signal: AbortSignal): Promise<BuildResult> {
+/** State shared by the builds of one engine (one CLI process or one daemon). */
+export interface EngineShared {
+  readonly inflight: Map<string, Promise<readonly LayerRef[]>>;
+}
+
+export async function build(
+  root: KilnRoot,
+  request: BuildRequest,
+  sink: ProgressSink,
+  signal: AbortSignal,
+  shared: EngineShared = { inflight: new Map() },
+): Promise<BuildResult> {
   const prepared = await prepare(request);
   const platform = hostPlatform();
   const resolver = new LocalImageResolver(root.images, root.content);
@@ -82,6 +95,7 @@ export async function build(root: KilnRoot, request: BuildRequest, sink: Progres
     contextExcludes: prepared.excludes,
   });
   const statCache = await StatCache.open(root.statCachePath);
+  const record = await BuildRecord.open(join(root.root, 'builds'), resolve(prepared.contextDir, prepared.file), request.target);
   const executor = createExecutor({ stateDir: root.execStateDir });
   const solver = new Solver(
     {
@@ -92,6 +106,8 @@ export async function build(root: KilnRoot, request: BuildRequest, sink: Progres
       resolveBaseImage: (ref) => resolver.load(ref),
       writeLayer: (upperDir, layerSignal) => writeLayerFromUpperDir(upperDir, root.content, { signal: layerSignal }),
       checksumLocal: (opts) => checksumContextSelection({ ...opts, followTopSymlinks: true, statCache }),
+      inflight: shared.inflight,
+      explainMiss: async (vertex, op, labels) => record.explain(vertex, op, labels),
     },
     {
       localDirs: { context: prepared.contextDir },
@@ -108,6 +124,7 @@ export async function build(root: KilnRoot, request: BuildRequest, sink: Progres
     result = await solver.solveRoot(target.root);
   } finally {
     await statCache.save();
+    await record.save();
   }
   const history = target.history.map((step) => historyEntry(step, solver));
   const nonEmpty = history.filter((entry) => !entry.empty_layer).length;
