@@ -3,6 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../errors.js';
 import { writeFileAtomic } from '../disk/atomic-write.js';
+import { withFileLock } from '../disk/file-lock.js';
 import type { Descriptor, ImageStore } from './types.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -52,12 +53,14 @@ export class FileImageStore implements ImageStore {
   }
 
   private update<T>(change: (index: OciIndex) => T): Promise<T> {
-    const next = this.queue.then(async () => {
-      const index = await this.readIndex();
-      const result = change(index);
-      await writeFileAtomic(this.indexPath, `${JSON.stringify(index, null, 2)}\n`);
-      return result;
-    });
+    const next = this.queue.then(() =>
+      withFileLock(`${this.indexPath}.lock`, async () => {
+        const index = await this.readIndex();
+        const result = change(index);
+        await writeFileAtomic(this.indexPath, `${JSON.stringify(index, null, 2)}\n`);
+        return result;
+      }),
+    );
     this.queue = next.catch(() => undefined);
     return next;
   }

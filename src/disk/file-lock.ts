@@ -1,0 +1,44 @@
+// A lock file between kiln processes (pid inside; a dead owner's lock is taken over), for read-modify-write files.
+import { open, readFile, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KilnError } from '../errors.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function acquire(lockPath: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+    // A lock whose owner died (kill -9) would block every later command; an empty one is being written right now.
+    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+      await rm(lockPath, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new KilnError(`timed out waiting for ${lockPath} (held by pid ${owner || 'unknown'})`);
+    await sleep(10);
+  }
+}
+
+export async function withFileLock<T>(lockPath: string, work: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  await acquire(lockPath, timeoutMs);
+  try {
+    return await work();
+  } finally {
+    await rm(lockPath, { force: true });
+  }
+}
