@@ -1,0 +1,125 @@
+// Per-step cgroup v1 directories: the devices policy Docker applies (raw devices denied), and later resource limits.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExecSetupError } from './errors.js';
+
+/** runc's default device rules: mknod of anything (harmless without access), read/write only of the standard devices. */
+export const DEVICE_RULES: readonly string[] = [
+  'c *:* m',
+  'b *:* m',
+  'c 1:3 rwm', // null
+  'c 1:5 rwm', // zero
+  'c 1:7 rwm', // full
+  'c 1:8 rwm', // random
+  'c 1:9 rwm', // urandom
+  'c 5:0 rwm', // tty
+  'c 5:1 rwm', // console
+  'c 5:2 rwm', // ptmx
+  'c 136:* rwm', // pts
+  'c 10:200 rwm', // tun
+];
+
+export const KILN_CGROUP = 'kiln';
+
+/** Where each v1 controller of this process lives, e.g. devices → /sys/fs/cgroup/devices/<our path>. */
+function ownCgroupDirs(): Map<string, string> {
+  const mounts = new Map<string, { mountPoint: string; root: string }>();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (pre === undefined || post === undefined) continue;
+    const [fstype, , superOpts] = post.split(' ');
+    if (fstype !== 'cgroup' || superOpts === undefined) continue;
+    const fields = pre.split(' ');
+    const root = fields[3];
+    const mountPoint = fields[4];
+    if (root === undefined || mountPoint === undefined) continue;
+    for (const opt of superOpts.split(',')) mounts.set(opt, { mountPoint, root });
+  }
+  const dirs = new Map<string, string>();
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const [, controllers, cgPath] = line.split(':');
+    if (controllers === undefined || cgPath === undefined || controllers === '') continue;
+    for (const controller of controllers.split(',')) {
+      const m = mounts.get(controller);
+      if (m === undefined) continue;
+      dirs.set(controller, path.join(m.mountPoint, path.relative(m.root, cgPath)));
+    }
+  }
+  return dirs;
+}
+
+let cgroupDirs: Map<string, string> | undefined;
+
+/** The v1 directory of `controller` under which kiln creates its step cgroups, or undefined when there is none. */
+export function kilnCgroupParent(controller: string): string | undefined {
+  cgroupDirs ??= ownCgroupDirs();
+  const own = cgroupDirs.get(controller);
+  return own === undefined ? undefined : path.join(own, KILN_CGROUP);
+}
+
+export interface StepCgroup {
+  /** cgroup.procs files the init writes "0" into, joining before anything of the image runs. */
+  readonly procsFiles: readonly string[];
+  /** True when the devices policy is in place. */
+  readonly devices: boolean;
+  /** Waits until no process is left in the step's cgroups, then removes them. */
+  release(): Promise<void>;
+}
+
+/** Remembers a failure to set up the devices cgroup (e.g. a read-only /sys/fs/cgroup) so it is not retried per step. */
+let devicesUnavailable = false;
+
+export async function createStepCgroup(id: string, opts: { readonly devices: boolean }): Promise<StepCgroup> {
+  const dirs: string[] = [];
+  let devices = false;
+  if (opts.devices && !devicesUnavailable) {
+    const parent = kilnCgroupParent('devices');
+    if (parent !== undefined && existsSync(path.dirname(parent))) {
+      const dir = path.join(parent, id);
+      try {
+        await mkdir(dir, { recursive: true });
+        dirs.push(dir);
+        await writeFile(path.join(dir, 'devices.deny'), 'a');
+        for (const rule of DEVICE_RULES) await writeFile(path.join(dir, 'devices.allow'), rule);
+        devices = true;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // Not allowed here (nested container, read-only cgroupfs): fall back to dropping CAP_MKNOD.
+        if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
+        devicesUnavailable = true;
+      }
+    }
+  }
+  return {
+    procsFiles: devices ? dirs.map((d) => path.join(d, 'cgroup.procs')) : [],
+    devices,
+    release: () => removeCgroupDirs(dirs),
+  };
+}
+
+/** Polls until each cgroup is empty (the pid namespace's teardown is asynchronous), then removes it. */
+export async function removeCgroupDirs(dirs: readonly string[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const dir of dirs) {
+    for (;;) {
+      const procs = await readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return '';
+        throw err;
+      });
+      if (procs.trim() === '') {
+        try {
+          await rmdir(dir);
+          break;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') break;
+          if (code !== 'EBUSY') throw err;
+        }
+      }
+      if (Date.now() > deadline) throw new ExecSetupError(`cgroup ${dir} still has processes after ${timeoutMs} ms: ${procs.trim()}`);
+      await sleep(2);
+    }
+  }
+}

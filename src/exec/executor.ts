@@ -1,0 +1,116 @@
+// The namespace executor: RUN steps and `kiln run` (container mode) and COPY/ADD file ops (file mode) through one init.
+import { constants as osConstants } from 'node:os';
+import { ensureBaseLayers } from './base-layers.js';
+import { createStepCgroup } from './cgroup.js';
+import { ContainerStartError, ExecSetupError, FileOpError } from './errors.js';
+import type { ContainerInitSpec, FileInitSpec, InitFileSource } from './init-protocol.js';
+import { spawnInit } from './spawn-init.js';
+import type { InitOutcome } from './spawn-init.js';
+import { createSourceDirs, createStepDir, removeStepDir, writeEtcFiles, writeSpec } from './step-dir.js';
+import type { ExecIO, Executor, ExitStatus, FileOpRunner, FileOpSpec, RunSpec } from './types.js';
+
+export interface ExecutorOptions {
+  /** A directory under KILN_ROOT for per-step mount points and files (e.g. `<KILN_ROOT>/exec`). */
+  readonly stateDir: string;
+}
+
+/** util-linux 2.38's unshare exits 1 with this line when its child dies of SIGKILL, instead of re-raising it. */
+const UNSHARE_SIGKILL_BUG = 'sigprocmask unblock failed';
+
+export function createExecutor(opts: ExecutorOptions): Executor & FileOpRunner {
+  return {
+    run: (spec, io, signal) => runContainer(opts.stateDir, spec, io, signal),
+    runFileOps: (spec, signal) => runFileOps(opts.stateDir, spec, signal),
+  };
+}
+
+async function runContainer(stateDir: string, spec: RunSpec, io: ExecIO, signal: AbortSignal): Promise<ExitStatus> {
+  signal.throwIfAborted();
+  const base = await ensureBaseLayers(stateDir);
+  const step = await createStepDir(stateDir);
+  const insecure = spec.security === 'insecure';
+  let cgroup: Awaited<ReturnType<typeof createStepCgroup>> | undefined;
+  try {
+    cgroup = await createStepCgroup(step.id, { devices: !insecure });
+    const initSpec: ContainerInitSpec = {
+      mode: 'container',
+      rootfs: spec.rootfs,
+      stubDir: base.stubDir,
+      emptyDir: base.emptyDir,
+      mergedDir: step.mergedDir,
+      filesDir: step.filesDir,
+      process: spec.process,
+      hostname: spec.hostname,
+      network: spec.network,
+      mounts: spec.mounts,
+      readonlyRootfs: spec.readonlyRootfs ?? false,
+      insecure,
+      etc: await writeEtcFiles(step, spec.hostname),
+      cgroupProcs: cgroup.procsFiles,
+      devicesCgroup: cgroup.devices,
+    };
+    await writeSpec(step, initSpec);
+    const namespaces = ['--mount', '--pid', '--fork', '--uts', '--ipc', ...(spec.network === 'none' ? ['--net'] : []), '--kill-child', '--propagation', 'private'];
+    const outcome = await spawnInit({ namespaces, specPath: step.specPath, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, signal });
+    return containerStatus(outcome, signal);
+  } finally {
+    try {
+      await cgroup?.release();
+    } finally {
+      await removeStepDir(step);
+    }
+  }
+}
+
+function containerStatus(outcome: InitOutcome, signal: AbortSignal): ExitStatus {
+  if (outcome.aborted) throw signal.reason;
+  for (const m of outcome.messages) {
+    if (m.kind === 'start-failed') throw new ContainerStartError(m.message, m.status);
+  }
+  if (!outcome.messages.some((m) => m.kind === 'ready')) {
+    throw new ExecSetupError(`the container init failed before starting the command (${describeEnd(outcome)}): ${outcome.diag.trim() || 'no diagnostics'}`);
+  }
+  if (outcome.signal !== null) {
+    const n = osConstants.signals[outcome.signal];
+    return { code: 128 + n, signal: outcome.signal };
+  }
+  if (outcome.code === 1 && outcome.diag.includes(UNSHARE_SIGKILL_BUG)) return { code: 128 + osConstants.signals.SIGKILL, signal: 'SIGKILL' };
+  return { code: outcome.code ?? 0 };
+}
+
+function describeEnd(outcome: InitOutcome): string {
+  return outcome.signal !== null ? `killed by ${outcome.signal}` : `exit status ${outcome.code}`;
+}
+
+async function runFileOps(stateDir: string, spec: FileOpSpec, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  const base = await ensureBaseLayers(stateDir);
+  const step = await createStepDir(stateDir);
+  try {
+    const mountDirs = await createSourceDirs(step, spec.sources.length);
+    const sources = spec.sources.map((s, i): InitFileSource | undefined => {
+      const mountDir = mountDirs[i] as string;
+      return s === undefined ? undefined : { ...s, mountDir };
+    });
+    const initSpec: FileInitSpec = {
+      mode: 'file',
+      rootfs: spec.rootfs,
+      stubDir: base.stubDir,
+      emptyDir: base.emptyDir,
+      mergedDir: step.mergedDir,
+      sources,
+      actions: spec.actions,
+    };
+    await writeSpec(step, initSpec);
+    const namespaces = ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private'];
+    const outcome = await spawnInit({ namespaces, specPath: step.specPath, signal });
+    if (outcome.aborted) throw signal.reason;
+    const failed = outcome.messages.find((m) => m.kind === 'file-failed');
+    if (failed !== undefined && failed.kind === 'file-failed') throw new FileOpError(failed.message, failed.name);
+    if (outcome.code !== 0) {
+      throw new ExecSetupError(`the file-op init failed (${describeEnd(outcome)}): ${outcome.diag.trim() || 'no diagnostics'}`);
+    }
+  } finally {
+    await removeStepDir(step);
+  }
+}

@@ -1,0 +1,19 @@
+// The container executor: RUN steps, `kiln run` and file ops in Linux namespaces on overlay roots.
+export { createExecutor } from './executor.js';
+export type { ExecutorOptions } from './executor.js';
+export { cleanupStaleExecState } from './stale-state.js';
+export { ContainerStartError, ExecSetupError, FileOpError } from './errors.js';
+export type { StartFailureStatus } from './errors.js';
+export type {
+  ExecIO,
+  ExecMount,
+  Executor,
+  ExitStatus,
+  FileOpRunner,
+  FileOpSpec,
+  FileSource,
+  NetworkMode,
+  OverlayRootfs,
+  ProcessSpec,
+  RunSpec,
+} from './types.js';

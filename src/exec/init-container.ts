@@ -1,0 +1,98 @@
+// Container mode of the init (PID 1 of fresh namespaces): build the root, pivot into it, drop privileges, exec the command.
+import { closeSync, mkdirSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
+import { resolveUser, UnknownUserError, InvalidUserSpecError } from './passwd.js';
+import { CAP, DEFAULT_CAPS, dropBoundingCaps, lastCap, setNoNewPrivs } from './capabilities.js';
+import { DEFAULT_PATH, envValue, resolveCommand } from './command-path.js';
+import { ContainerStartError } from './errors.js';
+import { execCommand } from './exec-command.js';
+import type { ContainerInitSpec } from './init-protocol.js';
+import { sendStatus } from './init-status.js';
+import { MNT_DETACH, MS, chdir, fchdir, mount, pivotRoot, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
+import { bringLoopbackUp } from './loopback.js';
+import { maskKernelPaths } from './masked-paths.js';
+import { mountOverlay } from './overlay-mount.js';
+import { mountDev, mountProc, mountSys } from './system-mounts.js';
+import { bindEtcFiles, mountAll } from './user-mounts.js';
+
+export async function runContainerInit(spec: ContainerInitSpec): Promise<never> {
+  for (const procsFile of spec.cgroupProcs) writeFileSync(procsFile, '0');
+  // unshare --propagation private did this already; repeating it costs nothing and pivot_root depends on it.
+  mount(null, '/', null, MS.REC | MS.PRIVATE, null);
+  // The host's /proc is still mounted here, so /proc/self names PID 1 as the host sees it (for signal forwarding).
+  const hostPid = Number(readlinkSync('/proc/self'));
+  const capLast = lastCap();
+
+  buildRoot(spec);
+  sethostname(spec.hostname);
+  if (spec.network === 'none') bringLoopbackUp();
+  pivotInto(spec.mergedDir);
+  if (spec.readonlyRootfs) mount(null, '/', null, MS.BIND | MS.REMOUNT | MS.RDONLY, null);
+
+  const user = await resolveUserOrFail(spec.process.user);
+  const env = withDefaults(spec.process.env, user.home);
+  enterCwd(spec.process.cwd);
+  const command = resolveCommand(spec.process.args[0] ?? '', env);
+
+  if (!spec.insecure) {
+    // With a devices cgroup denying raw devices, CAP_MKNOD is as harmless as in Docker; without one it is raw disk access.
+    dropBoundingCaps(spec.devicesCgroup ? DEFAULT_CAPS : DEFAULT_CAPS.filter((cap) => cap !== CAP.MKNOD), capLast);
+    setNoNewPrivs();
+  }
+  setgroups(user.additionalGids);
+  setresgid(user.gid);
+  setresuid(user.uid);
+  sendStatus({ kind: 'ready', pid: hostPid });
+  return execCommand(command, spec.process.args, env);
+}
+
+function buildRoot(spec: ContainerInitSpec): void {
+  const root = spec.mergedDir;
+  const { lowerDirs, upperDir, workDir } = spec.rootfs;
+  mountOverlay(root, { lowerDirs: [...lowerDirs, spec.stubDir], upper: { upperDir, workDir } }, false);
+  const proc = mountProc(root);
+  const dev = mountDev(root);
+  const sys = mountSys(root, !spec.insecure);
+  if (!spec.insecure) maskKernelPaths({ proc, sys }, `${dev}/null`);
+  bindEtcFiles(root, spec.etc);
+  mountAll(root, spec.mounts, { emptyDir: spec.emptyDir, filesDir: spec.filesDir });
+}
+
+/** pivot_root(".", ".") stacks the old root on the new one; detaching it leaves no host path reachable. */
+function pivotInto(newRoot: string): void {
+  const oldRoot = openSync('/', 'r');
+  chdir(newRoot);
+  pivotRoot('.', '.');
+  fchdir(oldRoot);
+  mount(null, '.', null, MS.SLAVE | MS.REC, null);
+  umount2('.', MNT_DETACH);
+  chdir('/');
+  closeSync(oldRoot);
+}
+
+async function resolveUserOrFail(spec: string): Promise<Awaited<ReturnType<typeof resolveUser>>> {
+  try {
+    return await resolveUser('/', spec);
+  } catch (err) {
+    if (err instanceof UnknownUserError || err instanceof InvalidUserSpecError) throw new ContainerStartError(err.message, 125);
+    throw err;
+  }
+}
+
+/** Docker fills in PATH and HOME (from the passwd entry) when the environment lacks them. */
+function withDefaults(env: readonly string[], home: string): string[] {
+  const out = [...env];
+  if (envValue(env, 'PATH') === undefined) out.push(`PATH=${DEFAULT_PATH}`);
+  if (envValue(env, 'HOME') === undefined) out.push(`HOME=${home === '' ? '/' : home}`);
+  return out;
+}
+
+/** A missing working directory is created (owned by root, as runc does). */
+function enterCwd(cwd: string): void {
+  const dir = cwd === '' ? '/' : cwd;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    chdir(dir);
+  } catch (err) {
+    throw new ContainerStartError(`cannot enter working directory ${dir}: ${(err as Error).message}`, 125);
+  }
+}

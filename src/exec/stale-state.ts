@@ -1,0 +1,54 @@
+// Start-up garbage collection of what a crashed builder left in the exec state dir and the kiln cgroups.
+import { readdir, rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { kilnCgroupParent } from './cgroup.js';
+import { STEPS_SUBDIR } from './step-dir.js';
+
+/** Step dirs and cgroups are named `<pid>-<random>`; an entry is stale when that pid is gone. */
+function ownerIsGone(name: string): boolean {
+  const pid = Number(name.split('-')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+async function listOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/**
+ * Removes step dirs, half-built base layers and step cgroups whose owning builder process is dead.
+ * Nothing is mounted on the host for a step (its mounts die with its mount namespace), so removal is plain rm.
+ */
+export async function cleanupStaleExecState(stateDir: string): Promise<void> {
+  const stepsDir = path.join(stateDir, STEPS_SUBDIR);
+  for (const name of await listOrEmpty(stepsDir)) {
+    if (ownerIsGone(name)) await rm(path.join(stepsDir, name), { recursive: true, force: true });
+  }
+  for (const name of await listOrEmpty(stateDir)) {
+    const m = /^base-v\d+\.tmp-(\d+)-/.exec(name);
+    if (m !== null && ownerIsGone(m[1] as string)) await rm(path.join(stateDir, name), { recursive: true, force: true });
+  }
+  for (const controller of ['devices', 'memory', 'cpu', 'pids']) {
+    const parent = kilnCgroupParent(controller);
+    if (parent === undefined) continue;
+    for (const name of await listOrEmpty(parent)) {
+      if (!ownerIsGone(name)) continue;
+      try {
+        await rmdir(path.join(parent, name));
+      } catch (err) {
+        // A cgroup still holding processes (a container outliving its builder) is left for the next start-up.
+        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,185 @@
+// The system calls the container init makes, bound through the shared libc loader; each throws SysCallError on failure.
+import { SysCallError, lastErrno, libcFunction } from '../sys/libc.js';
+
+type Fn = (...args: unknown[]) => number;
+const bind = (decl: string): Fn => libcFunction(decl) as unknown as Fn;
+
+const c = {
+  mount: bind('int mount(const char *src, const char *tgt, const char *fstype, unsigned long flags, const char *data)'),
+  umount2: bind('int umount2(const char *tgt, int flags)'),
+  pivot_root: bind('int pivot_root(const char *new_root, const char *put_old)'),
+  chdir: bind('int chdir(const char *path)'),
+  fchdir: bind('int fchdir(int fd)'),
+  sethostname: bind('int sethostname(const char *name, size_t len)'),
+  mknod: bind('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+  setgroups: bind('int setgroups(size_t n, const uint32_t *list)'),
+  setresgid: bind('int setresgid(uint32_t r, uint32_t e, uint32_t s)'),
+  setresuid: bind('int setresuid(uint32_t r, uint32_t e, uint32_t s)'),
+  // prctl, fcntl and ioctl are variadic in C; on the Linux ABIs Node runs on, passing integer/pointer
+  // arguments through a fixed prototype is identical and avoids koffi's (type, value) pairs.
+  prctl: bind('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
+  fcntl: bind('int fcntl(int fd, int cmd, long arg)'),
+  ioctl: bind('int ioctl(int fd, unsigned long req, void *arg)'),
+  socket: bind('int socket(int domain, int type, int protocol)'),
+  close: bind('int close(int fd)'),
+  dup2: bind('int dup2(int oldfd, int newfd)'),
+  close_range: bind('int close_range(unsigned int first, unsigned int last, int flags)'),
+  signal: bind('void *signal(int sig, void *handler)'),
+  sigprocmask: bind('int sigprocmask(int how, const void *set, void *oldset)'),
+  execve: bind('int execve(const char *path, const char **argv, const char **envp)'),
+  fsopen: bind('int fsopen(const char *fsname, unsigned int flags)'),
+  fsconfig: bind('int fsconfig(int fd, unsigned int cmd, const char *key, const char *value, int aux)'),
+  fsmount: bind('int fsmount(int fd, unsigned int flags, unsigned int attr_flags)'),
+  move_mount: bind('int move_mount(int from_dfd, const char *from_path, int to_dfd, const char *to_path, unsigned int flags)'),
+};
+
+/** Throws SysCallError (syscall name, subject, errno) when a call returned -1. */
+function check(syscall: string, subject: string, ret: number): number {
+  if (ret >= 0) return ret;
+  throw new SysCallError(syscall, subject, lastErrno());
+}
+
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  REMOUNT: 0x20,
+  BIND: 0x1000,
+  MOVE: 0x2000,
+  REC: 0x4000,
+  PRIVATE: 0x40000,
+  SLAVE: 0x80000,
+  STRICTATIME: 0x1000000,
+} as const;
+
+export const MNT_DETACH = 2;
+
+export function mount(src: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  check(`mount ${fstype ?? 'bind'}`, target, c.mount(src, target, fstype, flags, data));
+}
+
+export function umount2(target: string, flags: number): void {
+  check('umount2', target, c.umount2(target, flags));
+}
+
+export function pivotRoot(newRoot: string, putOld: string): void {
+  check('pivot_root', newRoot, c.pivot_root(newRoot, putOld));
+}
+
+export function chdir(dir: string): void {
+  check('chdir', dir, c.chdir(dir));
+}
+
+export function fchdir(fd: number): void {
+  check('fchdir', `fd ${fd}`, c.fchdir(fd));
+}
+
+export function sethostname(name: string): void {
+  check('sethostname', name, c.sethostname(name, Buffer.byteLength(name)));
+}
+
+export function makedev(major: number, minor: number): bigint {
+  return (BigInt(major & 0xfff) << 8n) | BigInt(minor & 0xff) | (BigInt(minor & ~0xff) << 12n);
+}
+
+export function mknod(path: string, mode: number, dev: bigint): void {
+  check('mknod', path, c.mknod(path, mode, dev));
+}
+
+export function setgroups(gids: readonly number[]): void {
+  check('setgroups', gids.join(','), c.setgroups(gids.length, gids.length === 0 ? null : [...gids]));
+}
+
+export function setresgid(gid: number): void {
+  check('setresgid', String(gid), c.setresgid(gid, gid, gid));
+}
+
+export function setresuid(uid: number): void {
+  check('setresuid', String(uid), c.setresuid(uid, uid, uid));
+}
+
+export function prctl(option: number, a2: number, a3 = 0, a4 = 0, a5 = 0): number {
+  return check('prctl', String(option), c.prctl(option, a2, a3, a4, a5));
+}
+
+export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4 } as const;
+export const O_NONBLOCK = 0o4000;
+
+export function fcntl(fd: number, cmd: number, arg: number): number {
+  return check('fcntl', `fd ${fd}`, c.fcntl(fd, cmd, arg));
+}
+
+export function ioctl(fd: number, req: number, arg: Buffer): void {
+  check('ioctl', `0x${req.toString(16)}`, c.ioctl(fd, req, arg));
+}
+
+export function socket(domain: number, type: number, protocol: number): number {
+  return check('socket', '', c.socket(domain, type, protocol));
+}
+
+export function close(fd: number): void {
+  check('close', `fd ${fd}`, c.close(fd));
+}
+
+export function dup2(oldfd: number, newfd: number): void {
+  check('dup2', `fd ${oldfd} to ${newfd}`, c.dup2(oldfd, newfd));
+}
+
+const CLOSE_RANGE_CLOEXEC = 4;
+
+/** Marks every fd from `first` up close-on-exec (close_range(2) with CLOSE_RANGE_CLOEXEC). */
+export function cloexecFrom(first: number): void {
+  check('close_range', `fd ${first}..`, c.close_range(first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
+}
+
+/** Resets a signal to SIG_DFL (Node ignores SIGPIPE and SIGXFSZ, and SIG_IGN survives execve). */
+export function resetSignal(sig: number): void {
+  c.signal(sig, null);
+}
+
+/** Unblocks every signal of the calling thread (the mask survives execve). */
+export function clearSignalMask(): void {
+  const SIG_SETMASK = 2;
+  check('sigprocmask', '', c.sigprocmask(SIG_SETMASK, Buffer.alloc(128), null));
+}
+
+/** Replaces the process image; only returns by throwing. */
+export function execve(path: string, argv: readonly string[], envp: readonly string[]): never {
+  c.execve(path, [...argv, null], [...envp, null]);
+  throw new SysCallError('execve', path, lastErrno());
+}
+
+const FSCONFIG_SET_FLAG = 0;
+const FSCONFIG_SET_STRING = 1;
+const FSCONFIG_CMD_CREATE = 6;
+const FSOPEN_CLOEXEC = 1;
+const FSMOUNT_CLOEXEC = 1;
+const MOVE_MOUNT_F_EMPTY_PATH = 4;
+const AT_FDCWD = -100;
+export const MOUNT_ATTR_RDONLY = 1;
+
+export type FsParam = readonly [key: string, value: string | null];
+
+/**
+ * Mounts a filesystem with the new mount API (fsopen/fsconfig/fsmount/move_mount): each parameter is
+ * one call, so option lists longer than a page (many overlay lowers via "lowerdir+") work.
+ */
+export function fsMount(fstype: string, params: readonly FsParam[], attrFlags: number, target: string): void {
+  const fsfd = check('fsopen', fstype, c.fsopen(fstype, FSOPEN_CLOEXEC));
+  try {
+    for (const [key, value] of params) {
+      const ret = value === null ? c.fsconfig(fsfd, FSCONFIG_SET_FLAG, key, null, 0) : c.fsconfig(fsfd, FSCONFIG_SET_STRING, key, value, 0);
+      check('fsconfig', `${fstype} ${key}${value === null ? '' : `=${value}`}`, ret);
+    }
+    check('fsconfig', `${fstype} create`, c.fsconfig(fsfd, FSCONFIG_CMD_CREATE, null, null, 0));
+    const mfd = check('fsmount', fstype, c.fsmount(fsfd, FSMOUNT_CLOEXEC, attrFlags));
+    try {
+      check('move_mount', `${fstype} to ${target}`, c.move_mount(mfd, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
+    } finally {
+      c.close(mfd);
+    }
+  } finally {
+    c.close(fsfd);
+  }
+}
