@@ -20,6 +20,7 @@ const BUILD_FLAGS = {
   check: { type: 'boolean' },
   iidfile: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  'build-context': { type: 'string', multiple: true },
 } as const;
 
 export async function buildCommand(args: readonly string[], signal: AbortSignal): Promise<number> {
@@ -43,6 +44,7 @@ export async function buildCommand(args: readonly string[], signal: AbortSignal)
     noCache: boolFlag(values, 'no-cache'),
     maxParallelism,
     allowInsecure: allow.includes('security.insecure'),
+    buildContexts: keyValues('build', '--build-context', listFlag(values, 'build-context')),
   };
   const sink = progressSinkFor(stringFlag(values, 'progress'));
   const root = await openKilnRoot(defaultKilnRoot());

@@ -11,7 +11,7 @@ import type { ProgressSink } from '../progress/types.js';
 import { Solver } from '../solver/index.js';
 import { readIgnorePatterns } from './ignore-file.js';
 import type { KilnRoot } from './kiln-root.js';
-import { LocalImageResolver } from './local-images.js';
+import { LocalImageResolver, OCI_LAYOUT_PREFIX } from './local-images.js';
 import { hostPlatform } from './platform.js';
 import { BuildRecord } from './build-record.js';
 import type { LayerRef } from '../snapshot/types.js';
@@ -26,6 +26,8 @@ export interface BuildRequest {
   readonly noCache: boolean;
   readonly maxParallelism: number;
   readonly allowInsecure: boolean;
+  /** --build-context NAME=DIR | docker-image://REF | oci-layout://DIR[:TAG] */
+  readonly buildContexts?: Readonly<Record<string, string>>;
 }
 
 export interface BuildResult {
@@ -34,11 +36,31 @@ export interface BuildResult {
   readonly warnings: readonly BuildWarning[];
 }
 
+type NamedContext = { readonly kind: 'local' } | { readonly kind: 'image'; readonly ref: string };
+
 interface PreparedRequest {
   readonly text: string;
   readonly file: string;
   readonly contextDir: string;
   readonly excludes: readonly string[];
+  readonly namedContexts: Readonly<Record<string, NamedContext>>;
+  /** Local sources by name: the main context and local named contexts. */
+  readonly localDirs: Readonly<Record<string, string>>;
+}
+
+function namedContextsOf(request: BuildRequest): { namedContexts: Record<string, NamedContext>; localDirs: Record<string, string> } {
+  const namedContexts: Record<string, NamedContext> = {};
+  const localDirs: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.buildContexts ?? {})) {
+    if (value.startsWith('docker-image://')) namedContexts[name] = { kind: 'image', ref: value.slice('docker-image://'.length) };
+    else if (value.startsWith(OCI_LAYOUT_PREFIX)) namedContexts[name] = { kind: 'image', ref: value };
+    else if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) throw new UsageError(`--build-context ${name}=${value}: only local directories, docker-image:// and oci-layout:// are supported`);
+    else {
+      namedContexts[name] = { kind: 'local' };
+      localDirs[name] = resolve(value);
+    }
+  }
+  return { namedContexts, localDirs };
 }
 
 async function prepare(request: BuildRequest): Promise<PreparedRequest> {
@@ -53,7 +75,8 @@ async function prepare(request: BuildRequest): Promise<PreparedRequest> {
   }
   const excludes = await readIgnorePatterns(contextDir, dockerfilePath);
   const file = request.dockerfile ?? 'Dockerfile';
-  return { text, file, contextDir, excludes };
+  const { namedContexts, localDirs } = namedContextsOf(request);
+  return { text, file, contextDir, excludes, namedContexts, localDirs: { ...localDirs, context: contextDir } };
 }
 
 /** `kiln build --check`: the build checks only, no execution. */
@@ -67,6 +90,7 @@ export async function checkBuild(root: KilnRoot, request: BuildRequest): Promise
     platform: hostPlatform(),
     resolver: new LocalImageResolver(root.images, root.content),
     contextExcludes: prepared.excludes,
+    namedContexts: prepared.namedContexts,
   });
 }
 
@@ -93,6 +117,7 @@ export async function build(
     platform,
     resolver,
     contextExcludes: prepared.excludes,
+    namedContexts: prepared.namedContexts,
   });
   const statCache = await StatCache.open(root.statCachePath);
   const record = await BuildRecord.open(join(root.root, 'builds'), resolve(prepared.contextDir, prepared.file), request.target);
@@ -110,7 +135,7 @@ export async function build(
       explainMiss: async (vertex, op, labels) => record.explain(vertex, op, labels),
     },
     {
-      localDirs: { context: prepared.contextDir },
+      localDirs: prepared.localDirs,
       sink,
       signal,
       maxParallelism: request.maxParallelism,
