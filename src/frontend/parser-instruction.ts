@@ -1,6 +1,6 @@
 // One logical line → InstructionNode: moo tokens, the nearley grammar for keyword/flags/rest, then shaping.
 import nearley from 'nearley';
-import type { InstructionNode } from './ast.js';
+import type { HeredocNode, InstructionNode } from './ast.js';
 import grammar from './dockerfile-grammar.js';
 import { type EscapeChar, lexerFor } from './lexer.js';
 import { InstructionSyntaxError } from './parser-failure.js';
@@ -8,6 +8,7 @@ import type { LineSyntax } from './parser-line-syntax.js';
 import { shapeArgs } from './parser-shape.js';
 import { leadingSpaceLength, trimSpace } from './parser-whitespace.js';
 
+const NO_HEREDOCS: readonly HeredocNode[] = [];
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
 
 /** Where the instruction sits in the file; `columnAt` maps an offset of the logical line to a column on startLine's numbering. */
@@ -70,26 +71,33 @@ export function parseInstruction(line: string, escape: EscapeChar, place: Instru
   if (syntax.end !== null) restToken = syntax.end.kind === 'rest' ? syntax.end.token : syntax.end.rest;
   const rest = restToken === null ? '' : trimSpace(restToken.text);
   const restOffset = restToken === null ? text.length : restToken.offset + leadingSpaceLength(restToken.text);
-  const node = {
+  const column = place.columnAt(start);
+  let args: readonly string[] = [];
+  let json = false;
+  let next: InstructionNode | undefined;
+  if (keyword === 'onbuild') {
+    if (rest !== '') next = parseInstruction(rest, escape, place, start + restOffset);
+  } else {
+    try {
+      const shaped = shapeArgs(keyword, rest, escape);
+      args = shaped.args;
+      json = shaped.json;
+    } catch (err) {
+      if (err instanceof InstructionSyntaxError) throw new InstructionSyntaxError(err.reason, start + restOffset + err.offset);
+      throw err;
+    }
+  }
+  const node: InstructionNode = {
     keyword,
     original,
     flags,
-    heredocs: [],
+    args,
+    json,
+    heredocs: NO_HEREDOCS,
     startLine: place.startLine,
     endLine: place.endLine,
-    column: place.columnAt(start),
+    column,
     text,
   };
-  if (keyword === 'onbuild') {
-    if (rest === '') return { ...node, args: [], json: false };
-    const next = parseInstruction(rest, escape, place, start + restOffset);
-    return { ...node, args: [], json: false, next };
-  }
-  try {
-    const shaped = shapeArgs(keyword, rest, escape);
-    return { ...node, args: shaped.args, json: shaped.json };
-  } catch (err) {
-    if (err instanceof InstructionSyntaxError) throw new InstructionSyntaxError(err.reason, start + restOffset + err.offset);
-    throw err;
-  }
+  return next === undefined ? node : { ...node, next };
 }

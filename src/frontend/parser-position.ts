@@ -14,22 +14,28 @@ export interface SourcePosition {
   readonly column: number;
 }
 
-/** The physical pieces a logical line was joined from, in order. */
+/** The physical pieces a logical line was joined from, in order (most instructions have just one). */
 export class LinePositions {
-  private readonly segments: Segment[] = [];
+  private readonly more: Segment[] = [];
 
-  add(offset: number, line: number, column: number): void {
-    this.segments.push({ offset, line, column });
+  constructor(
+    private readonly line: number,
+    private readonly column: number,
+  ) {}
+
+  /** Records that the text of physical `line` starts at `offset` of the logical line, at column 1. */
+  add(offset: number, line: number): void {
+    this.more.push({ offset, line, column: 1 });
   }
 
   /** The physical position of the character at `offset` of the logical line. */
   at(offset: number): SourcePosition {
-    const segments = this.segments;
-    let k = segments.length - 1;
-    // A segment that contributed no text shares its offset with the next one; prefer the later line only past it.
-    while (k > 0 && (segments[k] as Segment).offset > offset) k--;
-    while (k > 0 && (segments[k] as Segment).offset === offset && (segments[k - 1] as Segment).offset === offset) k--;
-    const seg = segments[k] as Segment;
+    const more = this.more;
+    // The character lives in the last segment starting at or before it (segments without text are skipped over).
+    let k = more.length - 1;
+    while (k >= 0 && (more[k] as Segment).offset > offset) k--;
+    if (k < 0) return { line: this.line, column: this.column + offset };
+    const seg = more[k] as Segment;
     return { line: seg.line, column: seg.column + offset - seg.offset };
   }
 }

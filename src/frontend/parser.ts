@@ -11,6 +11,7 @@ import { leadingSpaceLength } from './parser-whitespace.js';
 
 /** BuildKit reads lines with a 64 KiB scanner buffer: a line of 65536 bytes or more is rejected. */
 const MAX_LINE_BYTES = 65535;
+const MAX_EXCERPT = 240;
 const HEREDOC_KEYWORDS = new Set(['run', 'copy', 'add']);
 
 interface PhysicalLines extends HeredocSource {
@@ -21,6 +22,7 @@ interface PhysicalLines extends HeredocSource {
 function splitPhysicalLines(text: string): PhysicalLines {
   const raw = text.split('\n');
   const count = text === '' || text.endsWith('\n') ? raw.length - 1 : raw.length;
+  if (!text.includes('\r')) return { raw, count, lines: raw.length === count ? raw : raw.slice(0, count) };
   const lines: string[] = new Array<string>(count);
   for (let i = 0; i < count; i++) {
     const line = raw[i] as string;
@@ -78,8 +80,7 @@ function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
     let piece = trimContinuation(first, escape);
     if (!piece.continues && piece.text === '') continue;
 
-    const positions = new LinePositions();
-    positions.add(0, startLine, lead + 1);
+    const positions = new LinePositions(startLine, lead + 1);
     let logical = piece.text;
     let emptyContinuation = false;
     while (piece.continues && i < count) {
@@ -92,7 +93,7 @@ function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
       }
       if (next.charCodeAt(nextLead) === 0x23) continue;
       piece = trimContinuation(next, escape);
-      positions.add(logical.length, lineNo, 1);
+      positions.add(logical.length, lineNo);
       logical += piece.text;
     }
     if (emptyContinuation) {
@@ -136,6 +137,11 @@ function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
   };
 }
 
+/** The source line for an error message, shortened when it is too long to be worth printing whole. */
+function excerpt(line: string | undefined): string | undefined {
+  return line !== undefined && line.length > MAX_EXCERPT ? `${line.slice(0, MAX_EXCERPT)}…` : line;
+}
+
 /**
  * Parses Dockerfile text into its syntax tree. Throws DockerfileError (file, line, column, reason, source
  * line) for every problem the parser can find; instruction-level checks come later.
@@ -146,6 +152,6 @@ export function parseDockerfile(text: string, file: string): DockerfileAst {
     return parseLines(physical, file);
   } catch (err) {
     if (!(err instanceof ParseFailure)) throw err;
-    throw new DockerfileError(file, err.line, err.column, err.reason, physical.lines[err.line - 1]);
+    throw new DockerfileError(file, err.line, err.column, err.reason, excerpt(physical.lines[err.line - 1]));
   }
 }
