@@ -1,0 +1,129 @@
+// Writes copied entries into the destination like `cp -a`: content streamed by the kernel, hard links kept, metadata after content.
+import type { BigIntStats } from 'node:fs';
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, symlink, unlink } from 'node:fs/promises';
+import { NotSupportedError } from '../errors.js';
+import { lgetxattr, llistxattr, lsetxattr, makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO, splitDev, SysCallError } from '../sys/index.js';
+import { CopyDestinationError } from './copy-errors.js';
+import type { Owner } from './copy-mkdir.js';
+import type { ModeChange } from './copy-mode.js';
+
+export interface TreeWriteOptions {
+  /** --chown, resolved; null keeps the source's owner. */
+  readonly owner: Owner | null;
+  /** Source files are owned by root in the image (the build context, as BuildKit's client resets uid/gid). */
+  readonly resetOwnership: boolean;
+  /** --chmod; null keeps the source's mode. */
+  readonly mode: ModeChange | null;
+}
+
+interface PendingDir {
+  readonly target: string;
+  readonly source: string;
+  readonly stat: BigIntStats;
+}
+
+/** xattrs that describe the source's own filesystem, not the file. */
+function isPortableXattr(name: string): boolean {
+  return !name.startsWith('trusted.overlay.') && !name.startsWith('security.selinux');
+}
+
+function isUnsupported(err: unknown): boolean {
+  return err instanceof SysCallError && (err.code === 'ENOTSUP' || err.code === 'EOPNOTSUPP');
+}
+
+async function lstatOrNull(p: string): Promise<BigIntStats | null> {
+  try {
+    return await lstat(p, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** One COPY's writer: remembers inodes for hard links and sets directory metadata once their content is in. */
+export class TreeWriter {
+  private readonly inodes = new Map<string, string>();
+  private readonly dirs: PendingDir[] = [];
+
+  constructor(private readonly opts: TreeWriteOptions) {}
+
+  /**
+   * Copies one entry (not its children) from `source` to `target`. `target`'s parent must be a real
+   * directory under the destination root; `shownAs` is the container path used in messages.
+   */
+  async write(stat: BigIntStats, source: string, target: string, shownAs: string): Promise<void> {
+    const existing = await lstatOrNull(target);
+    if (stat.isDirectory()) {
+      if (existing === null) await mkdir(target, { mode: 0o700 });
+      else if (!existing.isDirectory()) throw new CopyDestinationError(`cannot copy to non-directory: ${shownAs}`);
+      this.dirs.push({ target, source, stat });
+      return;
+    }
+    if (stat.isSocket()) return; // Sockets cannot be copied; Docker's context archiver skips them too.
+    if (existing !== null) {
+      if (existing.isDirectory()) throw new CopyDestinationError(`cannot replace directory ${shownAs} with a file`);
+      await unlink(target);
+    }
+    if (stat.isFile()) {
+      const key = `${stat.dev}:${stat.ino}`;
+      const first = stat.nlink > 1n ? this.inodes.get(key) : undefined;
+      if (first !== undefined) {
+        // Another name of a file already copied: link to the copy, which already has its metadata.
+        await link(first, target);
+        return;
+      }
+      await copyFile(source, target);
+      if (stat.nlink > 1n) this.inodes.set(key, target);
+    } else if (stat.isSymbolicLink()) {
+      await symlink(await readlink(source), target);
+    } else if (stat.isCharacterDevice() || stat.isBlockDevice() || stat.isFIFO()) {
+      const type = stat.isCharacterDevice() ? S_IFCHR : stat.isBlockDevice() ? S_IFBLK : S_IFIFO;
+      const { major, minor } = splitDev(stat.rdev);
+      mknod(target, type | 0o600, type === S_IFIFO ? 0n : makedev(major, minor));
+    } else {
+      throw new NotSupportedError(`COPY: cannot copy ${shownAs}: unsupported file type (mode ${stat.mode.toString(8)})`);
+    }
+    await this.applyMetadata(stat, source, target);
+  }
+
+  /** Sets directory owners, modes and times deepest first, after every file inside was written. */
+  async finish(): Promise<void> {
+    for (let i = this.dirs.length - 1; i >= 0; i -= 1) {
+      const dir = this.dirs[i] as PendingDir;
+      await this.applyMetadata(dir.stat, dir.source, dir.target);
+    }
+    this.dirs.length = 0;
+  }
+
+  private ownerOf(stat: BigIntStats): Owner {
+    if (this.opts.owner !== null) return this.opts.owner;
+    if (this.opts.resetOwnership) return { uid: 0, gid: 0 };
+    return { uid: Number(stat.uid), gid: Number(stat.gid) };
+  }
+
+  private async applyMetadata(stat: BigIntStats, source: string, target: string): Promise<void> {
+    const owner = this.ownerOf(stat);
+    // chown first: it clears setuid bits and file capabilities, which chmod and the xattrs then restore.
+    await lchown(target, owner.uid, owner.gid);
+    if (!stat.isSymbolicLink()) {
+      const current = Number(stat.mode & 0o7777n);
+      await chmod(target, this.opts.mode === null ? current : this.opts.mode(current, stat.isDirectory()));
+    }
+    copyXattrs(source, target);
+    await lutimes(target, Number(stat.atimeNs) / 1e9, Number(stat.mtimeNs) / 1e9);
+  }
+}
+
+function copyXattrs(source: string, target: string): void {
+  for (const name of llistxattr(source)) {
+    if (!isPortableXattr(name)) continue;
+    const value = lgetxattr(source, name);
+    if (value === undefined) continue;
+    try {
+      lsetxattr(target, name, value);
+    } catch (err) {
+      // A destination filesystem without xattr support keeps the file without them, as BuildKit allows.
+      if (!isUnsupported(err)) throw err;
+    }
+  }
+}
