@@ -96,6 +96,14 @@ function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
       positions.add(logical.length, lineNo);
       logical += piece.text;
     }
+    if (leadingSpaceLength(logical) === logical.length) {
+      // Only `\` at the end of the file: BuildKit makes an instruction with no keyword and then rejects it.
+      throw new ParseFailure(
+        `line continuation with no instruction: the file ends after the escape character '${escape}'; remove it`,
+        startLine,
+        lead + 1,
+      );
+    }
     if (emptyContinuation) {
       warnings.push({ rule: 'NoEmptyContinuation', message: `Empty continuation line found in: ${logical}`, line: startLine });
     }

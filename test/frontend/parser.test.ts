@@ -330,6 +330,12 @@ describe('errors', () => {
     expect(failure(`FROM a\nRUN ${'한'.repeat(21846)}\n`).line).toBe(2);
   });
 
+  it('rejects a file that ends in a continuation with no instruction', () => {
+    const err = failure('FROM a\n  \\\n\n');
+    expect([err.line, err.column]).toEqual([2, 3]);
+    expect(err.reason).toMatch(/line continuation with no instruction/);
+  });
+
   it('formats the message with file, position and the source line', () => {
     const err = failure('FROM a\nENV X\n');
     expect(err.message).toBe('Dockerfile:2:5: ENV must have two arguments: write ENV X=<value>\n  2 | ENV X');
