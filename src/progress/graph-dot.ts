@@ -23,15 +23,23 @@ function labelOf(name: string): string {
   return flat.length > LABEL_LIMIT ? `${flat.slice(0, LABEL_LIMIT - 1)}…` : flat;
 }
 
-/** Every vertex reachable from `roots`, inputs before their consumers; a digest is visited once. */
-function inputsFirst(roots: readonly Vertex[]): Vertex[] {
+/** A node of the picture: one per digest and stage, so an op shared by two stages shows in both. */
+interface DotNode {
+  readonly id: string;
+  readonly vertex: Vertex;
+}
+
+const keyOf = (vertex: Vertex): string => `${vertex.stage ?? ''}\0${vertex.digest}`;
+
+/** Every node reachable from `roots`, inputs before their consumers, numbered in that order. */
+function inputsFirst(roots: readonly Vertex[]): DotNode[] {
   const seen = new Set<string>();
-  const order: Vertex[] = [];
+  const order: DotNode[] = [];
   const visit = (vertex: Vertex): void => {
-    if (seen.has(vertex.digest)) return;
-    seen.add(vertex.digest);
+    if (seen.has(keyOf(vertex))) return;
+    seen.add(keyOf(vertex));
     for (const input of vertex.inputs) visit(input);
-    order.push(vertex);
+    order.push({ id: `n${order.length}`, vertex });
   };
   for (const root of roots) visit(root);
   return order;
@@ -39,44 +47,48 @@ function inputsFirst(roots: readonly Vertex[]): Vertex[] {
 
 /**
  * Graphviz DOT for the graph under `roots`: edges go input → consumer, one `cluster_<n>` per `Vertex.stage`
- * (numbered in order of first appearance), vertices without a stage (build contexts) outside any cluster.
- * Pass the target's root first, then the roots of stages the build pruned, marked 'pruned' in `states`,
- * to draw them dashed. Identical vertices share a digest and so one node, in the stage where first met.
- * Output is deterministic: same graph and states, same bytes.
+ * (in dependency order: a stage comes after the stages it uses), vertices without a stage (build contexts)
+ * outside any cluster. Nodes are `n0`, `n1`, … with the vertex digest as tooltip; a vertex shared by two stages
+ * (the same `FROM` in both) is drawn in each. Pass the target's root first, then the roots of stages the build
+ * pruned, marked 'pruned' in `states`, to draw them dashed. Same graph and states, same bytes.
  */
 export function graphToDot(roots: readonly Vertex[], states: ReadonlyMap<string, VertexState> = new Map()): string {
-  const vertices = inputsFirst(roots);
-  const node = (vertex: Vertex): string => {
+  const nodes = inputsFirst(roots);
+  const idOf = new Map(nodes.map((node) => [keyOf(node.vertex), node.id]));
+  const declare = ({ id, vertex }: DotNode): string => {
     const state = states.get(vertex.digest);
     const style = state === undefined ? '' : `, ${NODE_STYLE[state]}`;
-    return `${quote(vertex.digest)} [label=${quote(labelOf(vertex.name))}${style}];`;
+    return `${id} [label=${quote(labelOf(vertex.name))}, tooltip=${quote(vertex.digest)}${style}];`;
   };
 
-  const stages = new Map<string, Vertex[]>();
-  const loose: Vertex[] = [];
-  for (const vertex of vertices) {
-    if (vertex.stage === undefined) {
-      loose.push(vertex);
+  // Insertion order of a Map is first appearance; re-inserting on every member moves a stage after its last one.
+  const stages = new Map<string, DotNode[]>();
+  const loose: DotNode[] = [];
+  for (const node of nodes) {
+    const stage = node.vertex.stage;
+    if (stage === undefined) {
+      loose.push(node);
       continue;
     }
-    const members = stages.get(vertex.stage) ?? [];
-    members.push(vertex);
-    stages.set(vertex.stage, members);
+    const members = stages.get(stage) ?? [];
+    members.push(node);
+    stages.delete(stage);
+    stages.set(stage, members);
   }
 
   const lines = ['digraph build {', '  node [shape=box, style=rounded, fontname="Helvetica"];', '  edge [color="#606060"];'];
-  for (const vertex of loose) lines.push(`  ${node(vertex)}`);
+  for (const node of loose) lines.push(`  ${declare(node)}`);
   [...stages].forEach(([stage, members], index) => {
     lines.push(`  subgraph cluster_${index} {`, `    label=${quote(/^\d+$/.test(stage) ? `stage ${stage}` : stage)};`);
-    for (const vertex of members) lines.push(`    ${node(vertex)}`);
+    for (const node of members) lines.push(`    ${declare(node)}`);
     lines.push('  }');
   });
 
   const edges = new Set<string>();
-  for (const vertex of vertices) {
+  for (const { id, vertex } of nodes) {
     for (const input of vertex.inputs) {
       const pruned = states.get(input.digest) === 'pruned' || states.get(vertex.digest) === 'pruned';
-      edges.add(`  ${quote(input.digest)} -> ${quote(vertex.digest)}${pruned ? ' [style=dashed]' : ''};`);
+      edges.add(`  ${idOf.get(keyOf(input)) ?? ''} -> ${id}${pruned ? ' [style=dashed]' : ''};`);
     }
   }
   lines.push(...edges, '}');
