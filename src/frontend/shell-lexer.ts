@@ -26,6 +26,16 @@ export class WordExpansionError extends KilnError {
 /** Variable lookup: names are case-sensitive (Linux). */
 export type ExpansionEnv = ReadonlyMap<string, string>;
 
+/** BuildKit's lexer modes, used for progress names and heredoc bodies. */
+export interface ExpansionModes {
+  /** Keep quote characters in the output (`"a"` stays `"a"`). */
+  readonly rawQuotes?: boolean;
+  /** Leave unset variables as written (`$NOPE` stays `$NOPE`). */
+  readonly skipUnsetEnv?: boolean;
+  /** Quotes are ordinary characters (heredoc bodies). */
+  readonly skipProcessQuotes?: boolean;
+}
+
 export interface ExpansionResult {
   /** Single-word mode result (quotes removed, no splitting). */
   readonly word: string;
@@ -113,6 +123,7 @@ class ShellWord {
     private readonly source: string,
     private readonly env: ExpansionEnv,
     escapeChar: string,
+    private readonly modes: ExpansionModes,
   ) {
     this.escape = escapeChar.codePointAt(0)!;
   }
@@ -153,11 +164,11 @@ class ShellWord {
         const value = this.processDollar();
         result += value;
         words.addString(value);
-      } else if (ch === 0x27 /* ' */) {
+      } else if (ch === 0x27 /* ' */ && !this.modes.skipProcessQuotes) {
         const value = this.processSingleQuote();
         result += value;
         words.addRawString(value);
-      } else if (ch === 0x22 /* " */) {
+      } else if (ch === 0x22 /* " */ && !this.modes.skipProcessQuotes) {
         const value = this.processDoubleQuote();
         result += value;
         words.addRawString(value);
@@ -185,24 +196,24 @@ class ShellWord {
 
   private processSingleQuote(): string {
     this.next();
-    let result = '';
+    let result = this.modes.rawQuotes ? "'" : '';
     for (;;) {
       const ch = this.next();
       if (ch === EOF) this.fail('unterminated-quote', 'unexpected end of statement while looking for matching single-quote');
-      if (ch === 0x27) return result;
+      if (ch === 0x27) return this.modes.rawQuotes ? `${result}'` : result;
       result += String.fromCodePoint(ch);
     }
   }
 
   private processDoubleQuote(): string {
     this.next();
-    let result = '';
+    let result = this.modes.rawQuotes ? '"' : '';
     for (;;) {
       const peeked = this.peek();
       if (peeked === EOF) this.fail('unterminated-quote', 'unexpected end of statement while looking for matching double-quote');
       if (peeked === 0x22) {
         this.next();
-        return result;
+        return this.modes.rawQuotes ? `${result}"` : result;
       }
       if (peeked === 0x24) {
         result += this.processDollar();
@@ -248,7 +259,9 @@ class ShellWord {
     if (this.peek() !== 0x7b /* { */) {
       const name = this.processName();
       if (name === '') return '$';
-      return this.lookup(name) ?? '';
+      const value = this.lookup(name);
+      if (value === undefined && this.modes.skipUnsetEnv) return `$${name}`;
+      return value ?? '';
     }
     this.next();
     const first = this.peek();
@@ -258,8 +271,11 @@ class ShellWord {
     let ch = this.next();
     let modifier = ch === EOF ? '' : String.fromCodePoint(ch);
     switch (ch) {
-      case 0x7d /* } */:
-        return this.lookup(name) ?? '';
+      case 0x7d /* } */: {
+        const value = this.lookup(name);
+        if (value === undefined && this.modes.skipUnsetEnv) return `\${${name}}`;
+        return value ?? '';
+      }
       case 0x3a /* : */: {
         ch = this.next();
         modifier += ch === EOF ? '' : String.fromCodePoint(ch);
@@ -293,6 +309,7 @@ class ShellWord {
       throw err;
     }
     const value = this.lookup(name);
+    if (value === undefined && this.modes.skipUnsetEnv) return `\${${name}${modifier}${word}}`;
     const unset = value === undefined || (nullIsUnset && value === '');
     switch (op) {
       case 0x2d:
@@ -338,7 +355,9 @@ class ShellWord {
       if (err instanceof WordExpansionError && this.peek() === EOF) this.fail('missing-brace', "syntax error: missing '}'");
       throw err;
     }
-    const value = this.lookup(name) ?? '';
+    const found = this.lookup(name);
+    if (found === undefined && this.modes.skipUnsetEnv) return `\${${name}/${pattern}/${replacement}}`;
+    const value = found ?? '';
     const re = shellPatternToRegex(pattern, true, false, this.source, replaceAll ? 'gu' : 'u');
     return value.replace(re, () => replacement);
   }
@@ -424,8 +443,8 @@ function toCodePoints(word: string): number[] {
 }
 
 /** Expand one word with full detail (single word, split words, matched and unmatched names). */
-export function expandWordDetailed(word: string, env: ExpansionEnv, escapeChar = '\\'): ExpansionResult {
-  const sw = new ShellWord(toCodePoints(word), word, env, escapeChar);
+export function expandWordDetailed(word: string, env: ExpansionEnv, escapeChar = '\\', modes: ExpansionModes = {}): ExpansionResult {
+  const sw = new ShellWord(toCodePoints(word), word, env, escapeChar, modes);
   const { word: result, words } = sw.processStopOn(EOF, false);
   return { word: result, words, matched: sw.matched, unmatched: sw.unmatched };
 }

@@ -1,0 +1,167 @@
+// RUN → an `exec` op on the stage root: shell or exec form, heredoc scripts, mounts, network and security.
+import { posix } from 'node:path';
+import { makeVertex, type RunMount, type Vertex } from '../llb/index.js';
+import type { InstructionNode } from './ast.js';
+import { instructionError, InstructionProblem } from './instructions-error.js';
+import { expandAt } from './instructions-expand.js';
+import { parseRunMount, type MountSpec } from './instructions-run-mount.js';
+import type { RunInstruction } from './instructions.js';
+import { shellOf, undeclaredProxyEnv } from './lower-config.js';
+import { commitLayerStep } from './lower-layer.js';
+import { displayText } from './lower-names.js';
+import { absolutePath } from './lower-paths.js';
+import { locationOfNode, stageId, type BuildContext, type StageState } from './lower-state.js';
+import type { ScopedArg } from './scope.js';
+
+/** `<<EOF` alone (the whole command is one heredoc). */
+function isSingleHeredoc(command: string): boolean {
+  return /^\d*<<-?\s*(["']?)[^"'\s]+\1$/.test(command.trim());
+}
+
+/** First line of a heredoc body, with "..." when there is more. */
+function summarizeHeredoc(doc: string): string {
+  const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
+  return lines.length > 1 ? `${lines[0]}...` : lines[0]!;
+}
+
+/** BuildKit's history text for RUN: "|2 A=1 B=2 /bin/sh -c make" when ARGs are in scope. */
+function runCommandString(args: readonly string[], declared: readonly ScopedArg[], env: ReadonlyMap<string, string>): string {
+  const entries = new Map<string, string>();
+  for (const arg of declared) entries.set(arg.key, env.get(arg.key) ?? arg.value ?? '');
+  const prefix = entries.size === 0 ? [] : [`|${entries.size}`, ...[...entries].map(([k, v]) => `${k}=${v}`)];
+  return [...prefix, ...args].join(' ');
+}
+
+interface ExecParts {
+  args: string[];
+  extraInputs: Vertex[];
+  mounts: RunMount[];
+  nameSuffix: string;
+}
+
+/** Heredoc RUN: a lone heredoc runs as a script (a shebang makes it a file on /dev/pipes), else the shell reads it. */
+function heredocCommand(ctx: BuildContext, st: StageState, instr: RunInstruction, parts: ExecParts): string[] {
+  const command = instr.command[0] ?? '';
+  if (instr.command.length !== 1 || !instr.prependShell) {
+    throw instructionError(ctx.ex.source, instr.node, `parsing produced an invalid run command: ${JSON.stringify(instr.command)}`);
+  }
+  const first = instr.heredocs[0]!;
+  if (!isSingleHeredoc(command)) {
+    let full = command;
+    for (const doc of instr.heredocs) full += `\n${doc.content}${doc.name}`;
+    return [full];
+  }
+  parts.nameSuffix = ` (${summarizeHeredoc(first.content)})`;
+  if (!first.content.startsWith('#!')) return [first.content];
+  const scratch = makeVertex({ kind: 'source-scratch' }, [], 'scratch');
+  const script = makeVertex(
+    { kind: 'file', actions: [{ kind: 'mkfile', path: `/${first.name}`, mode: 0o755, data: first.content }] },
+    [scratch],
+    'preparing inline document',
+    { location: locationOfNode(ctx.ex.source.file, instr.node), stage: stageId(st) },
+  );
+  parts.extraInputs.push(script);
+  parts.mounts.push({ kind: 'bind', target: '/dev/pipes', source: '/', from: parts.extraInputs.length, readwrite: false });
+  return [posix.join('/dev/pipes/', first.name)];
+}
+
+async function mountOf(ctx: BuildContext, st: StageState, node: InstructionNode, spec: MountSpec, parts: ExecParts): Promise<RunMount> {
+  const cwd = st.config.WorkingDir ?? '/';
+  const fail = (reason: string): never => {
+    throw instructionError(ctx.ex.source, node, reason);
+  };
+  const inputIndex = async (): Promise<number | undefined> => {
+    let source: Vertex;
+    if (spec.from === undefined) {
+      if (spec.type !== 'bind') return undefined;
+      source = ctx.contextVertex();
+    } else {
+      source = await ctx.sourceVertex(ctx.resolveFromName(spec.from, node), node, st.label);
+    }
+    parts.extraInputs.push(source);
+    return parts.extraInputs.length;
+  };
+  const target = spec.target === undefined || spec.target === '' ? undefined : absolutePath(cwd, spec.target);
+  switch (spec.type) {
+    case 'bind': {
+      const from = await inputIndex();
+      return { kind: 'bind', target: target!, source: spec.source ?? '/', ...(from === undefined ? {} : { from }), readwrite: !spec.readonly };
+    }
+    case 'cache': {
+      const from = await inputIndex();
+      const namespace = ctx.request.buildArgs.BUILDKIT_CACHE_MOUNT_NS;
+      const id = spec.id ?? target!;
+      return {
+        kind: 'cache',
+        target: target!,
+        id: namespace ? `${namespace}/${id}` : id,
+        sharing: spec.sharing ?? 'shared',
+        ...(from === undefined ? {} : { from }),
+        source: spec.source ?? '/',
+        mode: spec.mode ?? 0o755,
+        uid: spec.uid ?? 0,
+        gid: spec.gid ?? 0,
+        readonly: spec.readonly,
+      };
+    }
+    case 'tmpfs':
+      return { kind: 'tmpfs', target: target!, ...(spec.sizeBytes === undefined ? {} : { sizeBytes: spec.sizeBytes }) };
+    case 'secret': {
+      const id = spec.id ?? spec.source ?? (target === undefined ? undefined : posix.basename(target));
+      if (id === undefined || id === '') return fail('invalid secret mount: set id, source or target');
+      const secretTarget = target ?? (spec.env === undefined ? `/run/secrets/${id}` : undefined);
+      return {
+        kind: 'secret',
+        id,
+        ...(secretTarget === undefined ? {} : { target: secretTarget }),
+        ...(spec.env === undefined ? {} : { env: spec.env }),
+        required: spec.required,
+        mode: spec.mode ?? 0o400,
+        uid: spec.uid ?? 0,
+        gid: spec.gid ?? 0,
+      };
+    }
+    case 'ssh':
+      return { kind: 'ssh', id: spec.id ?? 'default', ...(target === undefined ? {} : { target }), required: spec.required };
+    default: {
+      const never: never = spec.type;
+      return fail(`unsupported mount type ${String(never)}`);
+    }
+  }
+}
+
+export async function lowerRun(ctx: BuildContext, st: StageState, instr: RunInstruction): Promise<void> {
+  const { node } = instr;
+  const env = st.scope.env;
+  const parts: ExecParts = { args: [], extraInputs: [], mounts: [], nameSuffix: '' };
+  let args = instr.heredocs.length > 0 ? heredocCommand(ctx, st, instr, parts) : [...instr.command];
+  if (instr.prependShell) args = [...shellOf(st), args.join(' ')];
+  for (const raw of instr.mounts) {
+    let spec: MountSpec;
+    try {
+      spec = parseRunMount(raw, (word) => expandAt(ctx.ex, node, word, env));
+    } catch (err) {
+      if (err instanceof InstructionProblem) throw instructionError(ctx.ex.source, node, err.message);
+      throw err;
+    }
+    parts.mounts.push(await mountOf(ctx, st, node, spec, parts));
+  }
+  const name = st.steps.next(displayText(node, env, ctx.ex.escapeChar) + parts.nameSuffix, st.onbuild);
+  const vertex = makeVertex(
+    {
+      kind: 'exec',
+      args,
+      env: [...st.scope.envList(), ...undeclaredProxyEnv(ctx, st)],
+      cwd: st.config.WorkingDir || '/',
+      user: st.config.User ?? '',
+      network: instr.network ?? 'default',
+      security: instr.security ?? 'sandbox',
+      mounts: parts.mounts,
+    },
+    [st.root, ...parts.extraInputs],
+    name,
+    { location: locationOfNode(ctx.ex.source.file, node), stage: stageId(st) },
+  );
+  st.root = vertex;
+  commitLayerStep(st, `RUN ${runCommandString(args, st.scope.args, env)} # buildkit`, vertex);
+}
