@@ -5,17 +5,18 @@ import grammar from './dockerfile-grammar.js';
 import { type EscapeChar, lexerFor } from './lexer.js';
 import { InstructionSyntaxError } from './parser-failure.js';
 import type { LineSyntax } from './parser-line-syntax.js';
+import type { LinePositions } from './parser-position.js';
 import { shapeArgs } from './parser-shape.js';
 import { leadingSpaceLength, trimSpace } from './parser-whitespace.js';
 
 const NO_HEREDOCS: readonly HeredocNode[] = [];
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
 
-/** Where the instruction sits in the file; `columnAt` maps an offset of the logical line to a column on startLine's numbering. */
+/** Where the instruction sits in the file; `positions` maps offsets of the logical line to columns. */
 export interface InstructionPlace {
   readonly startLine: number;
   readonly endLine: number;
-  readonly columnAt: (offset: number) => number;
+  readonly positions: LinePositions;
 }
 
 function lineSyntax(text: string, escape: EscapeChar): LineSyntax {
@@ -71,7 +72,7 @@ export function parseInstruction(line: string, escape: EscapeChar, place: Instru
   if (syntax.end !== null) restToken = syntax.end.kind === 'rest' ? syntax.end.token : syntax.end.rest;
   const rest = restToken === null ? '' : trimSpace(restToken.text);
   const restOffset = restToken === null ? text.length : restToken.offset + leadingSpaceLength(restToken.text);
-  const column = place.columnAt(start);
+  const column = place.positions.columnAt(start);
   let args: readonly string[] = [];
   let json = false;
   let next: InstructionNode | undefined;

@@ -28,6 +28,16 @@ export class LinePositions {
     this.more.push({ offset, line, column: 1 });
   }
 
+  /** The column of the character at `offset` (on whichever physical line holds it), without allocating. */
+  columnAt(offset: number): number {
+    const more = this.more;
+    let k = more.length - 1;
+    while (k >= 0 && (more[k] as Segment).offset > offset) k--;
+    if (k < 0) return this.column + offset;
+    const seg = more[k] as Segment;
+    return seg.column + offset - seg.offset;
+  }
+
   /** The physical position of the character at `offset` of the logical line. */
   at(offset: number): SourcePosition {
     const more = this.more;

@@ -81,56 +81,55 @@ function healthcheck(rest: string): ShapedArgs {
 /**
  * Quote-aware words (ARG, and the form detection of ENV and LABEL): split on Go spaces outside quotes;
  * quote characters stay in the word; the escape character keeps itself and the next character, except
- * inside single quotes where it is plain text.
+ * inside single quotes where it is plain text. Since everything is kept, each word is a slice of `rest`,
+ * except that an escape character at the very end of `rest` is dropped.
  */
 export function quoteAwareWords(rest: string, escape: string): string[] {
   const words: string[] = [];
   const n = rest.length;
-  let inWord = false;
-  let quote = '';
-  let word = '';
-  let blankOk = false;
-  for (let pos = 0; pos < n; pos++) {
-    let ch = rest[pos] as string;
-    if (!inWord && quote === '') {
-      if (isGoSpace(ch.charCodeAt(0))) continue;
-      inWord = true;
-    }
-    if (quote === '') {
-      if (isGoSpace(ch.charCodeAt(0))) {
-        if (blankOk || word !== '') words.push(word);
-        inWord = false;
-        word = '';
-        blankOk = false;
+  const esc = escape.charCodeAt(0);
+  let start = -1;
+  let quote = 0;
+  let pos = 0;
+  for (; pos < n; pos++) {
+    const c = rest.charCodeAt(pos);
+    if (quote === 0) {
+      if (isGoSpace(c)) {
+        if (start >= 0) words.push(rest.slice(start, pos));
+        start = -1;
         continue;
       }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-      } else if (ch === escape) {
-        if (pos + 1 === n) continue; // an escape at the very end is dropped
-        pos++;
-        word += ch;
-        ch = rest[pos] as string;
-      }
-      word += ch;
+      if (start < 0) start = pos;
+      if (c === 0x22 || c === 0x27) quote = c;
+      else if (c === esc && pos + 1 < n) pos++;
       continue;
     }
-    if (ch === quote) {
-      quote = '';
-    } else if (ch === escape && quote !== "'") {
-      if (pos + 1 === n) {
-        quote = '';
-        continue;
-      }
-      pos++;
-      word += ch;
-      ch = rest[pos] as string;
-    }
-    word += ch;
+    if (c === quote) quote = 0;
+    else if (c === esc && quote !== 0x27 && pos + 1 < n) pos++;
   }
-  if ((inWord || quote !== '') && (blankOk || word !== '')) words.push(word);
+  if (start >= 0) {
+    const end = rest.charCodeAt(n - 1) === esc && endsInDroppedEscape(rest, start, esc) ? n - 1 : n;
+    if (end > start) words.push(rest.slice(start, end));
+  }
   return words;
+}
+
+/** True when the escape character ending `rest` is a lone trailing escape (dropped), not one escaped itself. */
+function endsInDroppedEscape(rest: string, start: number, esc: number): boolean {
+  let quote = 0;
+  for (let pos = start; pos < rest.length; pos++) {
+    const c = rest.charCodeAt(pos);
+    if (pos === rest.length - 1) return c === esc && quote !== 0x27;
+    if (quote === 0) {
+      if (c === 0x22 || c === 0x27) quote = c;
+      else if (c === esc) pos++;
+    } else if (c === quote) {
+      quote = 0;
+    } else if (c === esc && quote !== 0x27) {
+      pos++;
+    }
+  }
+  return false;
 }
 
 /** ENV and LABEL: legacy `KEY value...` or `k=v ...`; three items per pair (key, value, separator). */

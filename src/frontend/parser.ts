@@ -42,19 +42,20 @@ function checkLineLengths(physical: PhysicalLines): void {
 }
 
 /**
- * Removes a line-continuation escape: the last character that is not a space or tab is the escape character,
- * and it either stands alone or follows a character other than the escape character.
+ * Where the text of a continued line ends, or -1 when the line does not continue. It continues when its last
+ * character that is not a space or tab is the escape character, standing alone or after a character other
+ * than the escape character.
  */
-function trimContinuation(line: string, escape: EscapeChar): { text: string; continues: boolean } {
+function continuationEnd(line: string, escape: EscapeChar): number {
   let end = line.length;
   while (end > 0) {
     const c = line.charCodeAt(end - 1);
     if (c !== 0x20 && c !== 0x09) break;
     end--;
   }
-  if (end === 0 || line[end - 1] !== escape) return { text: line, continues: false };
-  if (end >= 2 && line[end - 2] === escape) return { text: line, continues: false };
-  return { text: line.slice(0, end - 1), continues: true };
+  if (end === 0 || line[end - 1] !== escape) return -1;
+  if (end >= 2 && line[end - 2] === escape) return -1;
+  return end - 1;
 }
 
 function canContainHeredoc(node: InstructionNode): boolean {
@@ -77,13 +78,13 @@ function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
     directives.scan(first, startLine);
     if (first.charCodeAt(0) === 0x23 /* # */) continue;
     const escape = directives.escape;
-    let piece = trimContinuation(first, escape);
-    if (!piece.continues && piece.text === '') continue;
+    let cut = continuationEnd(first, escape);
+    if (cut < 0 && first === '') continue;
 
     const positions = new LinePositions(startLine, lead + 1);
-    let logical = piece.text;
+    let logical = cut < 0 ? first : first.slice(0, cut);
     let emptyContinuation = false;
-    while (piece.continues && i < count) {
+    while (cut >= 0 && i < count) {
       const next = lines[i] as string;
       const lineNo = ++i;
       const nextLead = leadingSpaceLength(next);
@@ -92,9 +93,9 @@ function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
         continue;
       }
       if (next.charCodeAt(nextLead) === 0x23) continue;
-      piece = trimContinuation(next, escape);
+      cut = continuationEnd(next, escape);
       positions.add(logical.length, lineNo);
-      logical += piece.text;
+      logical += cut < 0 ? next : next.slice(0, cut);
     }
     if (leadingSpaceLength(logical) === logical.length) {
       // Only `\` at the end of the file: BuildKit makes an instruction with no keyword and then rejects it.
@@ -108,7 +109,7 @@ function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
       warnings.push({ rule: 'NoEmptyContinuation', message: `Empty continuation line found in: ${logical}`, line: startLine });
     }
 
-    const place = { startLine, endLine: i, columnAt: (offset: number) => positions.at(offset).column };
+    const place = { startLine, endLine: i, positions };
     let node: InstructionNode;
     try {
       node = parseInstruction(logical, escape, place);
