@@ -41,7 +41,7 @@ class ByteSource {
   private readonly chunks: Buffer[] = [];
   private buffered = 0;
   private ended = false;
-  constructor(private readonly iterator: AsyncIterator<Uint8Array>) {}
+  constructor(private readonly iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array>) {}
 
   private async pull(): Promise<boolean> {
     if (this.ended) return false;
@@ -135,8 +135,8 @@ interface RawHeader {
 }
 
 /** Yields the members of a tar stream in order. Reads the input to its end, trailing padding included. */
-export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
-  const bytes = new ByteSource(source[Symbol.asyncIterator]());
+export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<TarEntry> {
+  const bytes = new ByteSource(Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]());
   const globalPax = new Map<string, Buffer>();
   let pax: Map<string, Buffer> | undefined;
   let longName: string | undefined;
@@ -241,7 +241,7 @@ function typeOf(flag: string, name: string): TarEntryType {
 }
 
 function decodeHeader(block: Buffer): RawHeader {
-  const stored = parseNumber(block, 148, 8);
+  const stored = checksumField(block);
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {
@@ -270,6 +270,12 @@ function decodeHeader(block: Buffer): RawHeader {
     devmajor: parseNumber(block, 329, 8),
     devminor: parseNumber(block, 337, 8),
   };
+}
+
+/** The stored checksum, or NaN when the field is not even octal (the input is then surely not a tar). */
+function checksumField(block: Buffer): number {
+  const text = block.subarray(148, 156).toString('latin1').replace(/\0.*$/s, '').trim();
+  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : Number.NaN;
 }
 
 /** Octal (space/NUL padded) or GNU base-256 numeric field. */
