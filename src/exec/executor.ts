@@ -88,9 +88,9 @@ async function runFileOps(stateDir: string, spec: FileOpSpec, signal: AbortSigna
   const step = await createStepDir(stateDir);
   try {
     const mountDirs = await createSourceDirs(step, spec.sources.length);
-    const sources = spec.sources.map((s, i): InitFileSource | undefined => {
+    const sources = spec.sources.map((s, i): InitFileSource | null => {
       const mountDir = mountDirs[i] as string;
-      return s === undefined ? undefined : { ...s, mountDir };
+      return s === undefined ? null : { ...s, mountDir };
     });
     const initSpec: FileInitSpec = {
       mode: 'file',

@@ -10,11 +10,12 @@ export async function runFileInit(spec: FileInitSpec): Promise<void> {
   const { lowerDirs, upperDir, workDir } = spec.rootfs;
   mountOverlay(spec.mergedDir, { lowerDirs: [...lowerDirs, spec.stubDir], upper: { upperDir, workDir } }, false);
   const sources = spec.sources.map((s) => {
-    if (s === undefined) return undefined;
+    if (s === null) return undefined;
     // Sources are mounted read-only: a COPY can never write into the build context or another snapshot.
     if (s.kind === 'dir') bindReadonly(s.dir, s.mountDir);
     else mountReadonlyLayers(s.lowerDirs, s.mountDir, spec.emptyDir);
-    return { root: s.mountDir, exclude: s.exclude };
+    // A build context's files belong to root in the image, as BuildKit's client sends them; a snapshot keeps its owners.
+    return { root: s.mountDir, exclude: s.exclude, resetOwnership: s.kind === 'dir' };
   });
   await applyFileActions(spec.mergedDir, sources, spec.actions);
 }

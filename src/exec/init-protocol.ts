@@ -53,7 +53,8 @@ export type InitFileSource =
 
 export interface FileInitSpec extends InitSpecBase {
   readonly mode: 'file';
-  readonly sources: readonly (InitFileSource | undefined)[];
+  /** null where the op has no source (index 0, the destination itself): JSON has no undefined. */
+  readonly sources: readonly (InitFileSource | null)[];
   readonly actions: readonly FileAction[];
 }
 

@@ -1,6 +1,7 @@
 // Entry of the container init: `node init.js <spec.json>` started by the builder inside fresh namespaces (PID 1).
 // Reports through the status pipe (fd 3) and either execs the command or applies file actions and exits.
 import { readFileSync } from 'node:fs';
+import { KilnError } from '../errors.js';
 import { ContainerStartError } from './errors.js';
 import type { InitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
@@ -27,6 +28,8 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
+    // A KilnError is the user's problem and its message says it all; anything else is a bug worth a stack.
+    if (!(e instanceof KilnError)) process.stderr.write(`kiln init: ${e.stack ?? e.message}\n`);
     sendStatus({ kind: 'file-failed', name: e.name, message: e.message });
     return 1;
   }
