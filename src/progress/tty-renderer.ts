@@ -76,7 +76,11 @@ export class TtyRenderer implements ProgressSink {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     const lines = finalSummary(this.progress, this.frameOptions());
-    this.out.write(`${this.eraseShown()}${ERASE_BELOW}${lines.map((line) => `${line}\n`).join('')}`);
+    // Overwrite the frame line by line rather than clear it from its top: tmux and some terminals push a screen
+    // cleared from the top-left corner into the scrollback, which would leave the last frame above the summary.
+    const over = this.shownLines;
+    const text = lines.map((line, index) => `${index < over ? ERASE_LINE : ''}${line}\n`).join('');
+    this.out.write(`${this.eraseShown()}${text}${lines.length < over ? ERASE_BELOW : ''}`);
     this.shownLines = 0;
   }
 

@@ -67,6 +67,8 @@ describe('TtyRenderer', () => {
     tty.close();
 
     expect(screen.overflow).toBeUndefined();
+    // Never clear from the frame's top corner: tmux would keep the cleared frame in its scrollback.
+    expect(screen.raw).not.toMatch(/\x1b\[\d+A\x1b\[J/);
     expectGolden('tty-success.txt', screen.text());
   });
 
