@@ -119,7 +119,7 @@ export async function build(
     contextExcludes: prepared.excludes,
     namedContexts: prepared.namedContexts,
   });
-  const statCache = await StatCache.open(root.statCachePath);
+  const statCache = await StatCache.load(root.statCachePath);
   const record = await BuildRecord.open(join(root.root, 'builds'), resolve(prepared.contextDir, prepared.file), request.target);
   const executor = createExecutor({ stateDir: root.execStateDir });
   const solver = new Solver(
