@@ -42,7 +42,8 @@ export async function cleanupStaleExecState(stateDir: string): Promise<void> {
     const parent = kilnCgroupParent(controller);
     if (parent === undefined) continue;
     for (const name of await listOrEmpty(parent)) {
-      if (!ownerIsGone(name)) continue;
+      // Only kiln's per-step cgroups (named "<pid>-…"); the controller's own files live beside them.
+      if (!/^\d+-/.test(name) || !ownerIsGone(name)) continue;
       try {
         await rmdir(path.join(parent, name));
       } catch (err) {
