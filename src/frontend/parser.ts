@@ -63,6 +63,65 @@ function canContainHeredoc(node: InstructionNode): boolean {
   return HEREDOC_KEYWORDS.has(target.keyword) && !target.json;
 }
 
+/** One instruction's text after joining continuation lines, with where each piece came from. */
+interface LogicalLine {
+  readonly text: string;
+  readonly positions: LinePositions;
+  /** 0-based index of the first physical line after it. */
+  readonly next: number;
+  readonly emptyContinuation: boolean;
+}
+
+/**
+ * Joins a continued line with the lines after it: comment lines are skipped, blank lines are skipped and
+ * flagged, and each next line is appended as written (leading whitespace kept) minus its escape.
+ */
+function joinContinuation(physical: PhysicalLines, startLine: number, first: string, lead: number, escape: EscapeChar): LogicalLine {
+  const { lines, count } = physical;
+  const positions = new LinePositions(startLine, lead + 1);
+  let cut = continuationEnd(first, escape);
+  let text = cut < 0 ? first : first.slice(0, cut);
+  let emptyContinuation = false;
+  // The 1-based number of the first line is also the 0-based index of the line after it.
+  let i = startLine;
+  while (cut >= 0 && i < count) {
+    const next = lines[i] as string;
+    const lineNo = ++i;
+    const nextLead = leadingSpaceLength(next);
+    if (nextLead === next.length) {
+      emptyContinuation = true;
+      continue;
+    }
+    if (next.charCodeAt(nextLead) === 0x23 /* # */) continue;
+    cut = continuationEnd(next, escape);
+    positions.add(text.length, lineNo);
+    text += cut < 0 ? next : next.slice(0, cut);
+  }
+  return { text, positions, next: i, emptyContinuation };
+}
+
+/** Parses one logical line into an instruction and reads the bodies of its heredocs; returns the next line index. */
+function readInstruction(physical: PhysicalLines, line: LogicalLine, startLine: number, escape: EscapeChar): { node: InstructionNode; next: number } {
+  const { text, positions } = line;
+  let node: InstructionNode;
+  try {
+    node = parseInstruction(text, escape, { startLine, endLine: line.next, positions });
+  } catch (err) {
+    if (!(err instanceof InstructionSyntaxError)) throw err;
+    const at = positions.at(err.offset);
+    throw new ParseFailure(err.reason, at.line, at.column);
+  }
+  if (!canContainHeredoc(node)) return { node, next: line.next };
+  const markers = heredocMarkers(text);
+  if (markers.length === 0) return { node, next: line.next };
+  const bodies = collectHeredocBodies(markers, physical, line.next, (marker) => positions.at(marker.offset));
+  const endLine = bodies.next;
+  const heredocs = bodies.heredocs;
+  // ONBUILD keeps its trigger's heredocs on both nodes: BuildKit attaches them to the ONBUILD line.
+  const nested = node.next === undefined ? {} : { next: { ...node.next, endLine, heredocs } };
+  return { node: { ...node, endLine, heredocs, ...nested }, next: bodies.next };
+}
+
 function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
   checkLineLengths(physical);
   const { lines, count } = physical;
@@ -76,58 +135,23 @@ function parseLines(physical: PhysicalLines, file: string): DockerfileAst {
     const lead = leadingSpaceLength(physicalLine);
     const first = lead === 0 ? physicalLine : physicalLine.slice(lead);
     directives.scan(first, startLine);
-    if (first.charCodeAt(0) === 0x23 /* # */) continue;
+    if (first === '' || first.charCodeAt(0) === 0x23 /* # */) continue;
     const escape = directives.escape;
-    let cut = continuationEnd(first, escape);
-    if (cut < 0 && first === '') continue;
-
-    const positions = new LinePositions(startLine, lead + 1);
-    let logical = cut < 0 ? first : first.slice(0, cut);
-    let emptyContinuation = false;
-    while (cut >= 0 && i < count) {
-      const next = lines[i] as string;
-      const lineNo = ++i;
-      const nextLead = leadingSpaceLength(next);
-      if (nextLead === next.length) {
-        emptyContinuation = true;
-        continue;
-      }
-      if (next.charCodeAt(nextLead) === 0x23) continue;
-      cut = continuationEnd(next, escape);
-      positions.add(logical.length, lineNo);
-      logical += cut < 0 ? next : next.slice(0, cut);
-    }
-    if (leadingSpaceLength(logical) === logical.length) {
-      // Only `\` at the end of the file: BuildKit makes an instruction with no keyword and then rejects it.
+    const line = joinContinuation(physical, startLine, first, lead, escape);
+    if (leadingSpaceLength(line.text) === line.text.length) {
+      // Only a lone escape before the end of the file: BuildKit makes an instruction with no keyword and rejects it.
       throw new ParseFailure(
         `line continuation with no instruction: the file ends after the escape character '${escape}'; remove it`,
         startLine,
         lead + 1,
       );
     }
-    if (emptyContinuation) {
-      warnings.push({ rule: 'NoEmptyContinuation', message: `Empty continuation line found in: ${logical}`, line: startLine });
+    if (line.emptyContinuation) {
+      warnings.push({ rule: 'NoEmptyContinuation', message: `Empty continuation line found in: ${line.text}`, line: startLine });
     }
-
-    const place = { startLine, endLine: i, positions };
-    let node: InstructionNode;
-    try {
-      node = parseInstruction(logical, escape, place);
-    } catch (err) {
-      if (!(err instanceof InstructionSyntaxError)) throw err;
-      const at = positions.at(err.offset);
-      throw new ParseFailure(err.reason, at.line, at.column);
-    }
-    if (canContainHeredoc(node)) {
-      const markers = heredocMarkers(logical);
-      if (markers.length > 0) {
-        const bodies = collectHeredocBodies(markers, physical, i, (marker) => positions.at(marker.offset));
-        i = bodies.next;
-        const next = node.next === undefined ? undefined : { ...node.next, endLine: i, heredocs: bodies.heredocs };
-        node = { ...node, endLine: i, heredocs: bodies.heredocs, ...(next === undefined ? {} : { next }) };
-      }
-    }
-    children.push(node);
+    const read = readInstruction(physical, line, startLine, escape);
+    children.push(read.node);
+    i = read.next;
   }
   const first = children[0];
   const last = children[children.length - 1];
