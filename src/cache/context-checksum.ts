@@ -1,21 +1,30 @@
 // The content checksum of what a COPY reads from a build context: the cache key input that ignores time but not content.
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { createReadStream } from 'node:fs';
-import { readlink } from 'node:fs/promises';
+import { createReadStream, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import pLimit from 'p-limit';
 import xxhash from 'xxhash-wasm';
 import { selectSources, type SelectedEntry, type SelectedItem } from '../disk/path-pattern-select.js';
 import type { StatCache } from './stat-cache.js';
 
-/** Hashes one file's content; the default streams it through xxhash64. */
-export type FileHasher = (hostPath: string) => Promise<string>;
+/** Hashes one file's content (its size is known from the walk); the default is xxhashFile. */
+export type FileHasher = (hostPath: string, size: bigint) => Promise<string>;
+
+/** Files up to this size are read in one call; larger ones are streamed. */
+const WHOLE_READ_LIMIT = 1n << 20n;
+/** Content hashes computed at once: enough to keep the thread pool busy on small files. */
+const HASH_CONCURRENCY = 8;
 
 let hasherApi: Promise<Awaited<ReturnType<typeof xxhash>>> | undefined;
 
-/** xxhash64 of a file's bytes, streamed (never the whole file in memory), as 16 hex digits. */
-export async function xxhashFile(hostPath: string): Promise<string> {
+/** xxhash64 of a file's bytes as 16 hex digits; a file over 1 MiB (or of unknown size) is streamed, never held whole. */
+export async function xxhashFile(hostPath: string, size?: bigint): Promise<string> {
   hasherApi ??= xxhash();
   const api = await hasherApi;
+  if (size !== undefined && size <= WHOLE_READ_LIMIT) {
+    return api.h64Raw(await readFile(hostPath)).toString(16).padStart(16, '0');
+  }
   const h = api.create64();
   for await (const chunk of createReadStream(hostPath, { highWaterMark: 1 << 20 })) h.update(chunk as Uint8Array);
   return h.digest().toString(16).padStart(16, '0');
@@ -52,12 +61,13 @@ interface HashContext {
   readonly statCache: StatCache | undefined;
   /** dev:ino of files with several links → the first name seen, so hard-link structure is part of the sum. */
   readonly inodes: Map<string, string>;
+  readonly limit: ReturnType<typeof pLimit>;
 }
 
 async function contentOf(ctx: HashContext, hostPath: string, st: BigIntStats): Promise<string> {
   const cached = ctx.statCache?.lookup(hostPath, st);
   if (cached !== undefined) return cached;
-  const hash = await ctx.hashFile(hostPath);
+  const hash = await ctx.limit(() => ctx.hashFile(hostPath, st.size));
   ctx.statCache?.store(hostPath, st, hash);
   return hash;
 }
@@ -75,18 +85,22 @@ async function entryLine(ctx: HashContext, rel: string, hostPath: string, st: Bi
       detail = await contentOf(ctx, hostPath, st);
     }
   } else if (type === 'l') {
-    detail = await readlink(hostPath);
+    detail = readlinkSync(hostPath);
   } else if (type === 'c' || type === 'b') {
     detail = st.rdev.toString();
   }
   return JSON.stringify([rel, type, Number(st.mode & 0o7777n), st.uid.toString(), st.gid.toString(), detail]);
 }
 
-async function itemLines(ctx: HashContext, item: SelectedItem, sink: (line: string) => void): Promise<void> {
-  sink(JSON.stringify(['item', item.source, item.matchedPath, item.relPath]));
-  sink(await entryLine(ctx, '', item.hostPath, item.stat));
+/** The item's lines in walk order; content hashes run concurrently (bounded), lines are joined in order. */
+async function itemLines(ctx: HashContext, item: SelectedItem): Promise<string[]> {
   const entries: readonly SelectedEntry[] = item.entries;
-  for (const e of entries) sink(await entryLine(ctx, e.rel, e.hostPath, e.stat));
+  const lines = [
+    Promise.resolve(JSON.stringify(['item', item.source, item.matchedPath, item.relPath])),
+    entryLine(ctx, '', item.hostPath, item.stat),
+    ...entries.map((e) => entryLine(ctx, e.rel, e.hostPath, e.stat)),
+  ];
+  return Promise.all(lines);
 }
 
 /**
@@ -103,9 +117,14 @@ export async function checksumContextSelection(opts: ContextChecksumOptions): Pr
     followTopSymlinks: opts.followTopSymlinks,
     parents: opts.parents ?? false,
   });
-  const ctx: HashContext = { hashFile: opts.hashFile ?? xxhashFile, statCache: opts.statCache, inodes: new Map() };
+  const ctx: HashContext = {
+    hashFile: opts.hashFile ?? xxhashFile,
+    statCache: opts.statCache,
+    inodes: new Map(),
+    limit: pLimit(HASH_CONCURRENCY),
+  };
   const digest = createHash('sha256');
   digest.update('kiln-context-checksum-v1\n');
-  for (const item of items) await itemLines(ctx, item, (line) => digest.update(`${line}\n`));
+  for (const item of items) for (const line of await itemLines(ctx, item)) digest.update(`${line}\n`);
   return digest.digest('hex');
 }

@@ -1,7 +1,6 @@
 // What a COPY reads from a source root: sources and wildcards expanded, .dockerignore / --exclude / --parents applied, trees walked.
 // COPY itself and its cache checksum both use this, so the key covers exactly the files that are copied.
-import type { BigIntStats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ExcludeMatcher, type ParentMatchInfo } from './dockerignore.js';
@@ -83,19 +82,26 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-async function lstatOrNull(hostPath: string): Promise<BigIntStats | null> {
+// The walk uses synchronous lstat/readdir on purpose: one syscall each on a warm dentry cache, several
+// times faster than a thread-pool round trip per entry, and a context walk is short.
+function lstatOrNull(hostPath: string): BigIntStats | null {
   try {
-    return await lstat(hostPath, { bigint: true });
+    return lstatSync(hostPath, { bigint: true });
   } catch (err) {
     if (isMissing(err)) return null;
     throw err;
   }
 }
 
-async function sortedNames(hostDir: string): Promise<string[]> {
-  const names = await readdir(hostDir);
+function byteOrder(a: string, b: string): number {
+  // UTF-16 order equals UTF-8 byte order except around surrogate pairs; only those pay for a byte compare.
+  if (/[\uD800-\uDFFF]/.test(a) || /[\uD800-\uDFFF]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortedNames(hostDir: string): string[] {
   // Byte order, like Go's os.ReadDir, so walks (and checksums) are stable.
-  return names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return readdirSync(hostDir).sort(byteOrder);
 }
 
 /** Walks a directory; `rootRel` is its path from the source root, `itemRel` from the copied item. */
@@ -107,9 +113,9 @@ async function walkDir(
   info: WalkInfo,
   out: SelectedEntry[],
 ): Promise<void> {
-  for (const name of await sortedNames(hostDir)) {
+  for (const name of sortedNames(hostDir)) {
     const hostPath = path.join(hostDir, name);
-    const stat = await lstatOrNull(hostPath);
+    const stat = lstatOrNull(hostPath);
     if (stat === null) continue;
     const childRoot = joinRel(rootRel, name);
     const childItem = joinRel(itemRel, name);
@@ -190,7 +196,7 @@ async function itemAt(
 
 async function selectLiteral(opts: SelectOptions, filters: Filters, source: string, cleaned: string): Promise<SelectedItem[]> {
   const hostPath = await resolveInRoot(opts.root, cleaned, { followFinal: opts.followTopSymlinks });
-  const stat = await lstatOrNull(hostPath);
+  const stat = lstatOrNull(hostPath);
   if (stat === null) return [];
   const topExcluded = filters.exclude?.isExcluded(cleaned) ?? false;
   const item = await itemAt(opts, filters, source, cleaned, hostPath, stat, topExcluded && cleaned !== '.');
@@ -204,19 +210,19 @@ async function selectWildcard(opts: SelectOptions, filters: Filters, source: str
   const base = parts.slice(0, firstWild).join('/');
   const pattern = new SourcePattern(parts.slice(firstWild).join('/'));
   const baseHost = await resolveInRoot(opts.root, base === '' ? '/' : base);
-  const baseStat = await lstatOrNull(baseHost);
+  const baseStat = lstatOrNull(baseHost);
   if (baseStat === null || !baseStat.isDirectory()) return [];
   const items: SelectedItem[] = [];
   const visit = async (hostDir: string, rel: string): Promise<void> => {
-    for (const name of await sortedNames(hostDir)) {
+    for (const name of sortedNames(hostDir)) {
       const childRel = joinRel(rel, name);
       const childHost = path.join(hostDir, name);
-      const lst = await lstatOrNull(childHost);
+      const lst = lstatOrNull(childHost);
       if (lst === null) continue;
       if (pattern.matches(childRel)) {
         const rootRel = containerPathOf(opts.root, childHost).slice(1);
         const target = opts.followTopSymlinks && lst.isSymbolicLink() ? await resolveInRoot(opts.root, rootRel) : childHost;
-        const st = target === childHost ? lst : await lstatOrNull(target);
+        const st = target === childHost ? lst : lstatOrNull(target);
         if (st === null) continue;
         const topExcluded = filters.exclude?.isExcluded(rootRel) ?? false;
         const item = await itemAt(opts, filters, source, rootRel, target, st, topExcluded);
@@ -236,7 +242,7 @@ async function selectParents(opts: SelectOptions, filters: Filters, source: stri
   const pivot = pivotAt < 0 ? '.' : cleanPath(source.slice(0, pivotAt));
   const pattern = cleanPath(`/${pivotAt < 0 ? source : source.slice(pivotAt + 3)}`).slice(1);
   const pivotHost = await resolveInRoot(opts.root, pivot);
-  const stat = await lstatOrNull(pivotHost);
+  const stat = lstatOrNull(pivotHost);
   if (stat === null || !stat.isDirectory()) return [];
   const withInclude: Filters = { ...filters, include: pattern === '' ? null : new ExcludeMatcher([pattern]) };
   const relPath = containerPathOf(opts.root, pivotHost).slice(1);
