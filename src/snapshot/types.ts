@@ -15,6 +15,8 @@ export interface ActiveSnapshot {
 }
 
 export interface Snapshotter {
+  /** Whether the committed snapshot of this chain is unpacked. */
+  has(chainId: string): Promise<boolean>;
   /** Makes sure every layer of the chain is unpacked; returns overlay lower dirs, top layer first. */
   lowerDirsOf(chain: readonly LayerRef[], signal?: AbortSignal): Promise<string[]>;
   /** A fresh writable snapshot (empty upper + work dir). */

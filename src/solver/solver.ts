@@ -109,8 +109,8 @@ export class Solver {
   private async solveImage(vertex: Vertex, ref: string): Promise<LayersResult> {
     const { sink } = this.opts;
     const image = await this.deps.resolveBaseImage(ref);
-    const ready = await Promise.all(image.layers.map((layer) => this.deps.snapshots.lowerDirsOf([layer]).then(() => true, () => false)));
-    if (ready.every(Boolean) && image.layers.length > 0) {
+    const ready = await Promise.all(image.layers.map((layer) => this.deps.snapshots.has(layer.chainId)));
+    if (ready.every(Boolean)) {
       sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name, ...locationOf(vertex) });
     } else {
       const started = Date.now();
@@ -147,7 +147,13 @@ export class Solver {
     const { sink } = this.opts;
     const root = inputs[0];
     if (root?.kind !== 'layers') throw new StepFailedError(vertex, 'the step has no filesystem to run on');
-    const labels = await this.keyInputs(op, inputs);
+    let labels: Record<string, string>;
+    try {
+      labels = await this.keyInputs(op, inputs);
+    } catch (error) {
+      // Reading the sources for the key is the first place a missing COPY source shows: name the step.
+      throw new StepFailedError(vertex, error instanceof Error ? error.message : String(error), { cause: error });
+    }
     const key = cacheKeyOf(op, labels);
     if (!this.opts.noCache) {
       const record = await this.deps.cache.get(key);

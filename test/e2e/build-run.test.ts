@@ -80,7 +80,7 @@ describe('build and run', () => {
     const ran = await runKiln(['run', '--rm', 'features'], { root });
     expect(ran.stdout).toBe('hello from shell form\n');
     const listing = await runKiln(['run', '--rm', 'features', 'sh', '-c', 'cat /srv/exec.out /srv/owner.out /tmp/who; ls /srv/src /srv/src/a /srv/notes'], { root });
-    expect(listing.stdout.split('\n')).toEqual(['exec-form', '1000:50', 'app', '/srv/src:', 'a', 'b.js', '', '/srv/src/a:', 'one.js', '', '/srv/notes:', 'x.txt', 'y.txt', '']);
+    expect(listing.stdout.split('\n')).toEqual(['exec-form', '1000:50', 'app', '/srv/notes:', 'x.txt', 'y.txt', '', '/srv/src:', 'a', 'b.js', '', '/srv/src/a:', 'one.js', '']);
     const inspected = JSON.parse((await runKiln(['inspect', 'features'], { root })).stdout) as Array<{ Config: { config: Record<string, unknown> } }>;
     const config = inspected[0]!.Config.config;
     expect(config.User).toBe('app');
