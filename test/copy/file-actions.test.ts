@@ -346,6 +346,16 @@ describe('ADD archives', () => {
     expect(read('p/pkg/bin/tool')).toBe('tool');
   });
 
+  it('extracts xz-compressed archives with the system xz, applying --chown to every entry', async () => {
+    const archive = path.join(ctx, 'a.tar');
+    writeFileSync(archive, await tarball([{ name: 'd/', type: 'directory' }, { name: 'd/f', data: 'xz!', uid: 9 }]));
+    execFileSync('xz', ['-z', archive]);
+    await run([copy(['a.tar.xz'], '/x/', { unpackArchives: true, chown: { user: 'app' } })]);
+    expect(read('x/d/f')).toBe('xz!');
+    expect(statSync(path.join(dst, 'x/d/f')).uid).toBe(1000);
+    expect(statSync(path.join(dst, 'x/d')).gid).toBe(1001);
+  });
+
   it('a gzip file that is not a tar is copied as it is', async () => {
     writeFileSync(path.join(ctx, 'notes.gz'), gzipSync(Buffer.from('just text')));
     await run([copy(['notes.gz'], '/n/', { unpackArchives: true })]);
