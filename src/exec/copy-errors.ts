@@ -10,3 +10,6 @@ export class ArchiveBreakoutError extends KilnError {
     super(`ADD ${archive}: archive entry ${JSON.stringify(entry)} points outside the destination directory; refusing to extract it`);
   }
 }
+
+/** A source file was replaced between the walk and the copy (it is never copied then: it could be a link out of the context). */
+export class CopySourceChangedError extends KilnError {}

@@ -1,9 +1,11 @@
 // Writes copied entries into the destination like `cp -a`: content streamed by the kernel, hard links kept, metadata after content.
 import type { BigIntStats } from 'node:fs';
-import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, symlink, unlink } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, symlink, unlink } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { NotSupportedError } from '../errors.js';
 import { lgetxattr, llistxattr, lsetxattr, makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO, splitDev, SysCallError } from '../sys/index.js';
-import { CopyDestinationError } from './copy-errors.js';
+import { CopyDestinationError, CopySourceChangedError } from './copy-errors.js';
 import type { Owner } from './copy-mkdir.js';
 import type { ModeChange } from './copy-mode.js';
 
@@ -72,7 +74,7 @@ export class TreeWriter {
         await link(first, target);
         return;
       }
-      await copyFile(source, target);
+      await copyVerifiedFile(source, stat, target, shownAs);
       if (stat.nlink > 1n) this.inodes.set(key, target);
     } else if (stat.isSymbolicLink()) {
       await symlink(await readlink(source), target);
@@ -111,6 +113,24 @@ export class TreeWriter {
     }
     copyXattrs(source, target);
     await lutimes(target, Number(stat.atimeNs) / 1e9, Number(stat.mtimeNs) / 1e9);
+  }
+}
+
+/**
+ * Copies a regular file's content, streamed. The source is opened without following a final symlink and
+ * must still be the inode the walk saw: a context changed under the build (a file swapped for a link to a
+ * host file) fails instead of copying something else.
+ */
+async function copyVerifiedFile(source: string, walked: BigIntStats, target: string, shownAs: string): Promise<void> {
+  const handle = await open(source, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const now = await handle.stat({ bigint: true });
+    if (now.ino !== walked.ino || now.dev !== walked.dev || !now.isFile()) {
+      throw new CopySourceChangedError(`COPY: source of ${shownAs} changed while it was being copied; retry the build`);
+    }
+    await pipeline(handle.createReadStream({ autoClose: false, start: 0 }), createWriteStream(target, { mode: 0o600 }));
+  } finally {
+    await handle.close();
   }
 }
 

@@ -165,5 +165,5 @@ async function applyMkfile(mergedRoot: string, action: Extract<FileAction, { kin
 }
 
 export { CopySourceNotFoundError } from '../disk/path-pattern-select.js';
-export { CopyDestinationError, ArchiveBreakoutError } from './copy-errors.js';
+export { CopyDestinationError, ArchiveBreakoutError, CopySourceChangedError } from './copy-errors.js';
 export { InvalidChmodError } from './copy-mode.js';
