@@ -6,7 +6,8 @@ import { checkBuild, type BuildRequest } from '../engine/build.js';
 import { Engine } from '../engine/engine.js';
 import { openKilnRoot, defaultKilnRoot } from '../engine/kiln-root.js';
 import { boolFlag, keyValues, listFlag, parseFlags, stringFlag } from './flags.js';
-import { progressSinkFor } from './progress-choice.js';
+import { progressDisplayFor } from './progress-choice.js';
+import { graphToDot } from '../progress/index.js';
 
 const BUILD_FLAGS = {
   tag: { type: 'string', short: 't', multiple: true },
@@ -21,6 +22,7 @@ const BUILD_FLAGS = {
   iidfile: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   'build-context': { type: 'string', multiple: true },
+  print: { type: 'string' },
 } as const;
 
 export async function buildCommand(args: readonly string[], signal: AbortSignal): Promise<number> {
@@ -46,7 +48,6 @@ export async function buildCommand(args: readonly string[], signal: AbortSignal)
     allowInsecure: allow.includes('security.insecure'),
     buildContexts: keyValues('build', '--build-context', listFlag(values, 'build-context')),
   };
-  const sink = progressSinkFor(stringFlag(values, 'progress'));
   const root = await openKilnRoot(defaultKilnRoot());
   if (boolFlag(values, 'check')) {
     const warnings = await checkBuild(root, request);
@@ -57,9 +58,18 @@ export async function buildCommand(args: readonly string[], signal: AbortSignal)
     process.stderr.write(warnings.length === 0 ? 'Check complete, no warnings found.\n' : `Check complete, ${warnings.length} warning${warnings.length === 1 ? ' has' : 's have'} been found!\n`);
     return warnings.length === 0 ? 0 : 1;
   }
-  const result = await new Engine(root).build(request, sink, signal);
+  const print = stringFlag(values, 'print');
+  if (print !== undefined && print !== 'graph=dot') throw new UsageError(`kiln build: invalid --print "${print}": only graph=dot is supported`);
+  const display = progressDisplayFor(stringFlag(values, 'progress'));
+  let result;
+  try {
+    result = await new Engine(root).build(request, display.sink, signal);
+  } finally {
+    display.close();
+  }
   const iidfile = stringFlag(values, 'iidfile');
   if (iidfile !== undefined) await writeFile(iidfile, result.manifestDigest);
-  process.stdout.write(`${result.manifestDigest}\n`);
+  if (print === 'graph=dot') process.stdout.write(graphToDot([result.graph.root], result.graph.states));
+  else process.stdout.write(`${result.manifestDigest}\n`);
   return 0;
 }

@@ -6,7 +6,8 @@ import { KilnError, UsageError } from '../errors.js';
 import { createExecutor } from '../exec/index.js';
 import { writeImage, writeLayerFromUpperDir } from '../exporter/index.js';
 import { buildDefinitionFromDockerfile, checkDockerfile } from '../frontend/index.js';
-import type { BuildWarning, HistoryStep } from '../llb/types.js';
+import type { BuildWarning, HistoryStep, Vertex } from '../llb/types.js';
+import type { VertexState } from '../progress/graph-dot.js';
 import type { ProgressSink } from '../progress/types.js';
 import { Solver } from '../solver/index.js';
 import { readIgnorePatterns } from './ignore-file.js';
@@ -31,6 +32,8 @@ export interface BuildRequest {
 }
 
 export interface BuildResult {
+  /** The solved graph and what happened to each vertex (for `--print graph=dot`). */
+  readonly graph: { readonly root: Vertex; readonly states: ReadonlyMap<string, VertexState> };
   readonly manifestDigest: string;
   readonly configDigest: string;
   readonly warnings: readonly BuildWarning[];
@@ -119,6 +122,16 @@ export async function build(
     contextExcludes: prepared.excludes,
     namedContexts: prepared.namedContexts,
   });
+  const states = new Map<string, VertexState>();
+  const outer = sink;
+  sink = {
+    emit(event) {
+      if (event.kind === 'vertex-cached') states.set(event.id, 'cached');
+      else if (event.kind === 'vertex-done') states.set(event.id, 'executed');
+      else if (event.kind === 'vertex-failed') states.set(event.id, 'failed');
+      outer.emit(event);
+    },
+  };
   const statCache = await StatCache.load(root.statCachePath);
   const record = await BuildRecord.open(join(root.root, 'builds'), resolve(prepared.contextDir, prepared.file), request.target);
   const executor = createExecutor({ stateDir: root.execStateDir });
@@ -164,7 +177,7 @@ export async function build(
   });
   for (const tag of request.tags) await root.images.tag(tag, image.manifest);
   for (const warning of definition.warnings) sink.emit({ kind: 'warning', message: `${warning.rule}: ${warning.message}`, ...(warning.location ? { location: `${warning.location.file}:${warning.location.startLine}` } : {}) });
-  return { manifestDigest: image.manifest.digest, configDigest: image.configDigest, warnings: definition.warnings };
+  return { graph: { root: target.root, states }, manifestDigest: image.manifest.digest, configDigest: image.configDigest, warnings: definition.warnings };
 }
 
 function historyEntry(step: HistoryStep, solver: Solver): { created_by: string; empty_layer?: boolean; comment?: string; created?: string } {
