@@ -4,6 +4,8 @@ import type { CacheRecord, CacheStore } from './types.js';
 export class CompositeCacheStore implements CacheStore {
   /** Records this build got from `get` or wrote with `put`, by key: what --cache-to mode=max exports. */
   private readonly touched = new Map<string, CacheRecord>();
+  /** Every key looked up or written, in order; a miss may be filled later by another build sharing the step. */
+  private readonly keys = new Set<string>();
 
   constructor(
     private readonly local: CacheStore,
@@ -11,17 +13,25 @@ export class CompositeCacheStore implements CacheStore {
   ) {}
 
   async get(key: string): Promise<CacheRecord | undefined> {
-    let record = await this.local.get(key);
-    for (const source of this.imported) {
-      if (record) break;
-      record = source.get(key);
-    }
+    this.keys.add(key);
+    const record = await this.lookup(key);
     if (record) this.touched.set(key, record);
     return record;
   }
 
+  private async lookup(key: string): Promise<CacheRecord | undefined> {
+    const record = await this.local.get(key);
+    if (record) return record;
+    for (const source of this.imported) {
+      const imported = source.get(key);
+      if (imported) return imported;
+    }
+    return undefined;
+  }
+
   async put(record: CacheRecord): Promise<void> {
     await this.local.put(record);
+    this.keys.add(record.key);
     this.touched.set(record.key, record);
   }
 
@@ -33,10 +43,19 @@ export class CompositeCacheStore implements CacheStore {
   async remove(key: string): Promise<void> {
     await this.local.remove(key);
     this.touched.delete(key);
+    this.keys.delete(key);
   }
 
-  /** The records this build looked up successfully or made, in the order first touched. */
-  usedRecords(): CacheRecord[] {
-    return [...this.touched.values()];
+  /**
+   * The records of every key this build looked up or wrote, in first-use order. A key that missed is read again:
+   * when another build in the same engine ran that step for us, its record exists by now.
+   */
+  async usedRecords(): Promise<CacheRecord[]> {
+    const records: CacheRecord[] = [];
+    for (const key of this.keys) {
+      const record = this.touched.get(key) ?? (await this.lookup(key));
+      if (record) records.push(record);
+    }
+    return records;
   }
 }

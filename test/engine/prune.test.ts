@@ -1,40 +1,18 @@
 // kiln prune and du on a real KILN_ROOT layout: what is kept, what goes, and that the numbers add up.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileCacheStore } from '../../src/cache/file-cache-store.js';
 import type { CacheRecord, CachedLayer } from '../../src/cache/types.js';
-import { FileContentStore } from '../../src/content/file-content-store.js';
-import { FileImageStore } from '../../src/content/file-image-store.js';
 import { acquireBuildLease, acquirePruneLock } from '../../src/engine/build-lease.js';
 import { measureDiskUsage } from '../../src/engine/disk-usage.js';
 import type { KilnRoot } from '../../src/engine/kiln-root.js';
 import { pruneKilnRoot } from '../../src/engine/prune.js';
-import { OverlaySnapshotter } from '../../src/snapshot/overlay-snapshotter.js';
 import { chainOf, recordOf, storeTestLayer, tagTestImage } from '../helpers/layer-blobs.js';
+import { makeStoreRoot } from '../helpers/store-root.js';
 
 let root: KilnRoot;
-
-/** The stores of a KILN_ROOT, opened directly (the engine's openKilnRoot also sets up exec state prune never touches). */
-async function makeRoot(): Promise<KilnRoot> {
-  const dir = await mkdtemp(join(tmpdir(), 'kiln-test-prune-'));
-  const content = new FileContentStore(join(dir, 'content'));
-  const opened: KilnRoot = {
-    root: dir,
-    content,
-    images: new FileImageStore(join(dir, 'images')),
-    snapshots: new OverlaySnapshotter(join(dir, 'snapshots'), content),
-    cache: new FileCacheStore(join(dir, 'cache')),
-    execStateDir: join(dir, 'exec'),
-    cacheMountsDir: join(dir, 'mounts'),
-    statCachePath: join(dir, 'context-stat-cache.json'),
-  };
-  await Promise.all([content.init(), opened.images.init(), opened.snapshots.init(), opened.cache.init(), mkdir(opened.cacheMountsDir)]);
-  return opened;
-}
 
 /** A layer with `bytes` of incompressible content, unpacked as a committed snapshot on top of `parent`. */
 async function layerOn(parent: readonly CachedLayer[], bytes = 2000): Promise<CachedLayer[]> {
@@ -63,7 +41,7 @@ async function recordKeys(): Promise<string[]> {
 }
 
 beforeEach(async () => {
-  root = await makeRoot();
+  root = await makeStoreRoot('kiln-test-prune-');
 });
 
 afterEach(async () => {
