@@ -4,6 +4,7 @@ import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecSetupError } from './errors.js';
+import type { ResourceLimits } from './types.js';
 
 /** runc's default device rules: mknod of anything (harmless without access), read/write only of the standard devices. */
 export const DEVICE_RULES: readonly string[] = [
@@ -68,35 +69,76 @@ export interface StepCgroup {
   release(): Promise<void>;
 }
 
+/** A cgroup v1 limit the kernel cannot enforce here (no such controller). */
+export class CgroupUnavailableError extends ExecSetupError {}
+
 /** Remembers a failure to set up the devices cgroup (e.g. a read-only /sys/fs/cgroup) so it is not retried per step. */
 let devicesUnavailable = false;
 
-export async function createStepCgroup(id: string, opts: { readonly devices: boolean }): Promise<StepCgroup> {
+const CFS_PERIOD_US = 100_000;
+
+/** The control files to write per controller for the requested limits (docker run --memory/--cpus/--pids-limit). */
+function limitFiles(limits: ResourceLimits): Map<string, [string, string][]> {
+  const out = new Map<string, [string, string][]>();
+  if (limits.memoryBytes !== undefined) out.set('memory', [['memory.limit_in_bytes', String(Math.floor(limits.memoryBytes))]]);
+  if (limits.cpus !== undefined) {
+    const quota = Math.max(1000, Math.round(limits.cpus * CFS_PERIOD_US));
+    out.set('cpu', [
+      ['cpu.cfs_period_us', String(CFS_PERIOD_US)],
+      ['cpu.cfs_quota_us', String(quota)],
+    ]);
+  }
+  if (limits.pids !== undefined) out.set('pids', [['pids.max', String(Math.floor(limits.pids))]]);
+  return out;
+}
+
+export async function createStepCgroup(id: string, opts: { readonly devices: boolean; readonly limits?: ResourceLimits }): Promise<StepCgroup> {
   const dirs: string[] = [];
   let devices = false;
-  if (opts.devices && !devicesUnavailable) {
-    const parent = kilnCgroupParent('devices');
-    if (parent !== undefined && existsSync(path.dirname(parent))) {
-      const dir = path.join(parent, id);
-      try {
-        await mkdir(dir, { recursive: true });
-        dirs.push(dir);
-        await writeFile(path.join(dir, 'devices.deny'), 'a');
-        for (const rule of DEVICE_RULES) await writeFile(path.join(dir, 'devices.allow'), rule);
-        devices = true;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // Not allowed here (nested container, read-only cgroupfs): fall back to dropping CAP_MKNOD.
-        if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
-        devicesUnavailable = true;
+  try {
+    if (opts.devices && !devicesUnavailable) devices = await createDevicesCgroup(id, dirs);
+    for (const [controller, files] of limitFiles(opts.limits ?? {})) {
+      const parent = kilnCgroupParent(controller);
+      if (parent === undefined || !existsSync(path.dirname(parent))) {
+        throw new CgroupUnavailableError(`cannot apply the ${controller} limit: no cgroup v1 ${controller} controller is mounted on this host`);
       }
+      const dir = path.join(parent, id);
+      await mkdir(dir, { recursive: true });
+      dirs.push(dir);
+      for (const [file, value] of files) await writeFile(path.join(dir, file), value);
     }
+  } catch (err) {
+    await removeCgroupDirs(dirs);
+    throw err;
   }
   return {
-    procsFiles: devices ? dirs.map((d) => path.join(d, 'cgroup.procs')) : [],
+    procsFiles: dirs.map((d) => path.join(d, 'cgroup.procs')),
     devices,
     release: () => removeCgroupDirs(dirs),
   };
+}
+
+async function createDevicesCgroup(id: string, dirs: string[]): Promise<boolean> {
+  const parent = kilnCgroupParent('devices');
+  if (parent === undefined || !existsSync(path.dirname(parent))) return false;
+  const dir = path.join(parent, id);
+  try {
+    await mkdir(dir, { recursive: true });
+    dirs.push(dir);
+    await writeFile(path.join(dir, 'devices.deny'), 'a');
+    for (const rule of DEVICE_RULES) await writeFile(path.join(dir, 'devices.allow'), rule);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Not allowed here (nested container, read-only cgroupfs): fall back to dropping CAP_MKNOD.
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
+    devicesUnavailable = true;
+    if (dirs.at(-1) === dir) {
+      dirs.pop();
+      await rmdir(dir).catch(() => undefined);
+    }
+    return false;
+  }
 }
 
 /** Polls until each cgroup is empty (the pid namespace's teardown is asynchronous), then removes it. */

@@ -1,5 +1,6 @@
 // The last step of the init: undo the process state Node leaves behind, then execve the container's command.
 import { FD } from './init-protocol.js';
+import { becomeTerminalSession } from './pty.js';
 import { SysCallError } from '../sys/libc.js';
 import { ContainerStartError } from './errors.js';
 import { F, O_NONBLOCK, clearSignalMask, cloexecFrom, dup2, execve, fcntl, resetSignal } from './syscalls.js';
@@ -7,12 +8,20 @@ import { F, O_NONBLOCK, clearSignalMask, cloexecFrom, dup2, execve, fcntl, reset
 const SIGPIPE = 13;
 const SIGXFSZ = 25;
 
+/** Where the command's stdio comes from: the builder's pipes (stderr on its own fd), or a terminal. */
+export type CommandStdio = { readonly kind: 'pipes' } | { readonly kind: 'tty'; readonly slavePath: string };
+
 /**
  * Node marks fds 0-2 close-on-exec, may set O_NONBLOCK on them, ignores SIGPIPE and SIGXFSZ, and may have
  * inherited stray fds: each would leak into (or break) the command, so all are reset before execve.
  */
-export function execCommand(path: string, argv: readonly string[], env: readonly string[]): never {
-  dup2(FD.cmdStderr, 2);
+export function execCommand(path: string, argv: readonly string[], env: readonly string[], stdio: CommandStdio): never {
+  if (stdio.kind === 'tty') {
+    const tty = becomeTerminalSession(stdio.slavePath);
+    for (const fd of [0, 1, 2]) dup2(tty, fd);
+  } else {
+    dup2(FD.cmdStderr, 2);
+  }
   for (const fd of [0, 1, 2]) {
     fcntl(fd, F.SETFD, 0);
     const flags = fcntl(fd, F.GETFL, 0);
@@ -30,7 +39,7 @@ export function execCommand(path: string, argv: readonly string[], env: readonly
   }
 }
 
-function startErrorOf(err: unknown, path: string): unknown {
+export function startErrorOf(err: unknown, path: string): unknown {
   if (!(err instanceof SysCallError)) return err;
   switch (err.code) {
     case 'ENOENT':

@@ -31,7 +31,7 @@ async function runContainer(stateDir: string, spec: RunSpec, io: ExecIO, signal:
   const insecure = spec.security === 'insecure';
   let cgroup: Awaited<ReturnType<typeof createStepCgroup>> | undefined;
   try {
-    cgroup = await createStepCgroup(step.id, { devices: !insecure });
+    cgroup = await createStepCgroup(step.id, { devices: !insecure, ...(spec.limits ? { limits: spec.limits } : {}) });
     const initSpec: ContainerInitSpec = {
       mode: 'container',
       rootfs: spec.rootfs,
@@ -48,10 +48,20 @@ async function runContainer(stateDir: string, spec: RunSpec, io: ExecIO, signal:
       etc: await writeEtcFiles(step, spec.hostname),
       cgroupProcs: cgroup.procsFiles,
       devicesCgroup: cgroup.devices,
+      ...(io.ttySize ? { ttySize: io.ttySize } : {}),
     };
     await writeSpec(step, initSpec);
     const namespaces = ['--mount', '--pid', '--fork', '--uts', '--ipc', ...(spec.network === 'none' ? ['--net'] : []), '--kill-child', '--propagation', 'private'];
-    const outcome = await spawnInit({ namespaces, specPath: step.specPath, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, signal });
+    const outcome = await spawnInit({
+      namespaces,
+      specPath: step.specPath,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      signal,
+      tty: spec.process.tty === true,
+      onStart: io.onStart,
+    });
     return containerStatus(outcome, signal);
   } finally {
     try {

@@ -5,6 +5,9 @@ import { CAP, DEFAULT_CAPS, dropBoundingCaps, lastCap, setNoNewPrivs } from './c
 import { DEFAULT_PATH, envValue, resolveCommand } from './command-path.js';
 import { ContainerStartError } from './errors.js';
 import { execCommand } from './exec-command.js';
+import type { CommandStdio } from './exec-command.js';
+import { runUnderInit } from './init-reaper.js';
+import { handOverPty } from './pty.js';
 import type { ContainerInitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
 import { MNT_DETACH, MS, chdir, fchdir, mount, pivotRoot, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
@@ -33,16 +36,20 @@ export async function runContainerInit(spec: ContainerInitSpec): Promise<never> 
   enterCwd(spec.process.cwd);
   const command = resolveCommand(spec.process.args[0] ?? '', env);
 
+  // The pty comes from the container's devpts, before the identity change (the slave is chowned to the user).
+  const stdio: CommandStdio = spec.process.tty ? { kind: 'tty', slavePath: handOverPty(hostPid, spec.ttySize, user.uid) } : { kind: 'pipes' };
   if (!spec.insecure) {
     // With a devices cgroup denying raw devices, CAP_MKNOD is as harmless as in Docker; without one it is raw disk access.
     dropBoundingCaps(spec.devicesCgroup ? DEFAULT_CAPS : DEFAULT_CAPS.filter((cap) => cap !== CAP.MKNOD), capLast);
     setNoNewPrivs();
   }
+  // glibc applies these to every thread of the init, so with process.init the init itself runs as the user (as tini does).
   setgroups(user.additionalGids);
   setresgid(user.gid);
   setresuid(user.uid);
   sendStatus({ kind: 'ready', pid: hostPid });
-  return execCommand(command, spec.process.args, env);
+  if (spec.process.init) return runUnderInit(command, spec.process.args, env, stdio);
+  return execCommand(command, spec.process.args, env, stdio);
 }
 
 function buildRoot(spec: ContainerInitSpec): void {

@@ -1,6 +1,6 @@
 // What the builder hands the container init (a JSON spec file) and what the init reports back (JSON lines on fd 3).
 import type { FileAction } from '../llb/types.js';
-import type { ExecMount, NetworkMode, OverlayRootfs, ProcessSpec } from './types.js';
+import type { ExecMount, NetworkMode, OverlayRootfs, ProcessSpec, TerminalSize } from './types.js';
 
 /** fd numbers in the init, fixed by the builder's spawn stdio array. */
 export const FD = {
@@ -10,6 +10,8 @@ export const FD = {
   status: 3,
   /** Becomes the command's stderr (dup2 onto 2) just before execve. */
   cmdStderr: 4,
+  /** Builder → init: one byte acknowledges that the builder took its copy of the pty master (process.tty only). */
+  control: 5,
 } as const;
 
 /** Host files bind-mounted read-only over the container's /etc entries. */
@@ -44,6 +46,8 @@ export interface ContainerInitSpec extends InitSpecBase {
   readonly cgroupProcs: readonly string[];
   /** True when a devices cgroup denies raw device access, so CAP_MKNOD can stay as in Docker's default set. */
   readonly devicesCgroup: boolean;
+  /** Initial terminal size with process.tty. */
+  readonly ttySize?: TerminalSize;
 }
 
 /** A file-op source as the init mounts it: `mountDir` is the empty host dir it is mounted on. */
@@ -62,6 +66,8 @@ export type InitSpec = ContainerInitSpec | FileInitSpec;
 
 /** One line on the status pipe. */
 export type StatusMessage =
+  /** The pty master is fd `fd` of host process `pid`: the builder copies it (pidfd_getfd) and acks on FD.control. */
+  | { readonly kind: 'pty'; readonly pid: number; readonly fd: number }
   /** Setup is done and the command is about to be exec'd; `pid` is PID 1 as the host sees it. */
   | { readonly kind: 'ready'; readonly pid: number }
   /** The container could not start its command (125 setup, 126 not executable, 127 not found). */

@@ -7,6 +7,9 @@ import type { Readable, Writable } from 'node:stream';
 import { ExecSetupError } from './errors.js';
 import { parseStatusLines } from './init-protocol.js';
 import type { StatusMessage } from './init-protocol.js';
+import { attachTty } from './tty-proxy.js';
+import type { TtyProxy } from './tty-proxy.js';
+import type { ContainerHandle } from './types.js';
 
 export interface InitLaunch {
   /** unshare's namespace flags, e.g. ["--mount", "--pid", "--fork", ...]. */
@@ -17,8 +20,10 @@ export interface InitLaunch {
   readonly stdout?: Writable;
   readonly stderr?: Writable;
   readonly signal: AbortSignal;
+  /** The command runs on a pty: its output arrives on `stdout`, `stdin` is typed into it. */
+  readonly tty?: boolean;
   /** Called once the init reported that the command is about to start. */
-  readonly onReady?: (pid: number) => void;
+  readonly onStart?: (handle: ContainerHandle) => void;
 }
 
 export interface InitOutcome {
@@ -74,32 +79,57 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
       reject(launch.signal.reason);
       return;
     }
+    const useTty = launch.tty === true && launch.stdout !== undefined;
     // A minimal environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS would cost start-up time on every step.
     const child = spawn(tools!.setpriv, args, {
       env: {},
-      stdio: [launch.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: [launch.stdin && !useTty ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(useTty ? (['pipe'] as const) : [])],
     });
     let diag = '';
     let statusText = '';
     let aborted = false;
-    let readySent = false;
+    let ended = false;
+    let seen = 0;
+    let proxy: TtyProxy | undefined;
     const addDiag = (chunk: Buffer): void => {
       if (diag.length < DIAG_LIMIT) diag += chunk.toString('utf8');
     };
-    const [stdinPipe, stdoutPipe, diagPipe, statusPipe, stderrPipe] = child.stdio as [Writable | null, Readable, Readable, Readable, Readable];
+    const [stdinPipe, stdoutPipe, diagPipe, statusPipe, stderrPipe, controlPipe] = child.stdio as unknown as [
+      Writable | null,
+      Readable,
+      Readable,
+      Readable,
+      Readable,
+      Writable | undefined,
+    ];
     if (launch.stdout) stdoutPipe.pipe(launch.stdout, { end: false });
     else stdoutPipe.on('data', addDiag);
     if (launch.stderr) stderrPipe.pipe(launch.stderr, { end: false });
     else stderrPipe.on('data', addDiag);
     diagPipe.on('data', addDiag);
+    const onMessage = (m: StatusMessage): void => {
+      if (m.kind === 'pty' && launch.stdout !== undefined) {
+        proxy = attachTty(m.pid, m.fd, { ...(launch.stdin ? { stdin: launch.stdin } : {}), stdout: launch.stdout });
+        controlPipe?.write('k');
+      } else if (m.kind === 'ready' && launch.onStart !== undefined) {
+        launch.onStart({
+          pid: m.pid,
+          kill: (sig) => {
+            if (!ended) process.kill(m.pid, sig);
+          },
+          resize: (size) => proxy?.resize(size),
+        });
+      }
+    };
     statusPipe.on('data', (chunk: Buffer) => {
       statusText += chunk.toString('utf8');
-      if (!readySent && launch.onReady !== undefined) {
-        const ready = safeParse(statusText).find((m) => m.kind === 'ready');
-        if (ready !== undefined && ready.kind === 'ready') {
-          readySent = true;
-          launch.onReady(ready.pid);
-        }
+      const messages = safeParse(statusText);
+      try {
+        for (; seen < messages.length; seen++) onMessage(messages[seen] as StatusMessage);
+      } catch (err) {
+        // Without its terminal or its handle the container is useless: stop it and report why.
+        diag += `kiln: ${(err as Error).message}\n`;
+        child.kill('SIGKILL');
       }
     });
     if (launch.stdin && stdinPipe) {
@@ -119,6 +149,7 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
       reject(new ExecSetupError(`cannot start the container init: ${err.message}`, { cause: err }));
     });
     child.on('close', (code, signal) => {
+      ended = true;
       launch.signal.removeEventListener('abort', onAbort);
       if (launch.stdin && stdinPipe) launch.stdin.unpipe(stdinPipe);
       if (launch.stdout) stdoutPipe.unpipe(launch.stdout);
@@ -130,7 +161,10 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
         reject(new ExecSetupError(`container init sent a malformed status: ${JSON.stringify(statusText)}; diagnostics: ${diag.trim()}`));
         return;
       }
-      resolve({ code, signal, messages, diag, aborted });
+      const outcome = { code, signal, messages, diag, aborted };
+      // With a terminal, the last output may still be in the master when the init is gone.
+      if (proxy === undefined) resolve(outcome);
+      else proxy.done.then(() => resolve(outcome), reject);
     });
   });
 }

@@ -11,7 +11,6 @@ const c = {
   chdir: bind('int chdir(const char *path)'),
   fchdir: bind('int fchdir(int fd)'),
   sethostname: bind('int sethostname(const char *name, size_t len)'),
-  mknod: bind('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
   setgroups: bind('int setgroups(size_t n, const uint32_t *list)'),
   setresgid: bind('int setresgid(uint32_t r, uint32_t e, uint32_t s)'),
   setresuid: bind('int setresuid(uint32_t r, uint32_t e, uint32_t s)'),
@@ -27,6 +26,16 @@ const c = {
   signal: bind('void *signal(int sig, void *handler)'),
   sigprocmask: bind('int sigprocmask(int how, const void *set, void *oldset)'),
   execve: bind('int execve(const char *path, const char **argv, const char **envp)'),
+  setsid: bind('int setsid()'),
+  waitpid: bind('int waitpid(int pid, int *status, int options)'),
+  posix_spawn: bind('int posix_spawn(int *pid, const char *path, void *file_actions, void *attrp, const char **argv, const char **envp)'),
+  posix_spawnattr_init: bind('int posix_spawnattr_init(void *attr)'),
+  posix_spawnattr_setflags: bind('int posix_spawnattr_setflags(void *attr, short flags)'),
+  posix_spawnattr_setsigdefault: bind('int posix_spawnattr_setsigdefault(void *attr, const void *set)'),
+  posix_spawnattr_setsigmask: bind('int posix_spawnattr_setsigmask(void *attr, const void *set)'),
+  posix_spawn_file_actions_init: bind('int posix_spawn_file_actions_init(void *fa)'),
+  posix_spawn_file_actions_adddup2: bind('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)'),
+  posix_spawn_file_actions_addopen: bind('int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, uint32_t mode)'),
   fsopen: bind('int fsopen(const char *fsname, unsigned int flags)'),
   fsconfig: bind('int fsconfig(int fd, unsigned int cmd, const char *key, const char *value, int aux)'),
   fsmount: bind('int fsmount(int fd, unsigned int flags, unsigned int attr_flags)'),
@@ -79,14 +88,6 @@ export function sethostname(name: string): void {
   check('sethostname', name, c.sethostname(name, Buffer.byteLength(name)));
 }
 
-export function makedev(major: number, minor: number): bigint {
-  return (BigInt(major & 0xfff) << 8n) | BigInt(minor & 0xff) | (BigInt(minor & ~0xff) << 12n);
-}
-
-export function mknod(path: string, mode: number, dev: bigint): void {
-  check('mknod', path, c.mknod(path, mode, dev));
-}
-
 export function setgroups(gids: readonly number[]): void {
   check('setgroups', gids.join(','), c.setgroups(gids.length, gids.length === 0 ? null : [...gids]));
 }
@@ -110,7 +111,7 @@ export function fcntl(fd: number, cmd: number, arg: number): number {
   return check('fcntl', `fd ${fd}`, c.fcntl(fd, cmd, arg));
 }
 
-export function ioctl(fd: number, req: number, arg: Buffer): void {
+export function ioctl(fd: number, req: number, arg: Buffer | null): void {
   check('ioctl', `0x${req.toString(16)}`, c.ioctl(fd, req, arg));
 }
 
@@ -182,4 +183,58 @@ export function fsMount(fstype: string, params: readonly FsParam[], attrFlags: n
   } finally {
     c.close(fsfd);
   }
+}
+
+export function setsid(): void {
+  check('setsid', '', c.setsid());
+}
+
+const WNOHANG = 1;
+
+/** Reaps one exited child without blocking: its pid and raw wait status, or null when none is ready (or none is left). */
+export function waitAnyChild(): { pid: number; status: number } | null {
+  const status = new Int32Array(1);
+  const pid = c.waitpid(-1, status, WNOHANG);
+  if (pid <= 0) return null;
+  return { pid, status: status[0] as number };
+}
+
+/** What the child of spawnProcess starts with. */
+export interface SpawnOptions {
+  /** dup2(from, to) in the child, in order. */
+  readonly dup2: readonly (readonly [from: number, to: number])[];
+  /** Opened O_RDWR as fd 0 in the child after setsid (so a terminal becomes its controlling tty). */
+  readonly openAsStdin?: string;
+  readonly setsid: boolean;
+}
+
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+const O_RDWR = 2;
+
+/**
+ * posix_spawn(3): glibc forks with CLONE_VM|CLONE_VFORK, which is safe from a multi-threaded process like Node.
+ * Every signal is reset to its default and unblocked in the child.
+ */
+export function spawnProcess(path: string, argv: readonly string[], envp: readonly string[], opts: SpawnOptions): number {
+  // glibc's posix_spawnattr_t (336 bytes) and posix_spawn_file_actions_t (80 bytes), with room to spare.
+  const attr = Buffer.alloc(512);
+  const actions = Buffer.alloc(256);
+  const spawnCheck = (what: string, err: number): void => {
+    if (err !== 0) throw new SysCallError(what, path, err);
+  };
+  spawnCheck('posix_spawnattr_init', c.posix_spawnattr_init(attr));
+  spawnCheck('posix_spawn_file_actions_init', c.posix_spawn_file_actions_init(actions));
+  const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0);
+  spawnCheck('posix_spawnattr_setflags', c.posix_spawnattr_setflags(attr, flags));
+  spawnCheck('posix_spawnattr_setsigdefault', c.posix_spawnattr_setsigdefault(attr, Buffer.alloc(128, 0xff)));
+  spawnCheck('posix_spawnattr_setsigmask', c.posix_spawnattr_setsigmask(attr, Buffer.alloc(128)));
+  if (opts.openAsStdin !== undefined) {
+    spawnCheck('posix_spawn_file_actions_addopen', c.posix_spawn_file_actions_addopen(actions, 0, opts.openAsStdin, O_RDWR, 0));
+  }
+  for (const [from, to] of opts.dup2) spawnCheck('posix_spawn_file_actions_adddup2', c.posix_spawn_file_actions_adddup2(actions, from, to));
+  const pid = new Int32Array(1);
+  spawnCheck('posix_spawn', c.posix_spawn(pid, path, actions, attr, [...argv, null], [...envp, null]));
+  return pid[0] as number;
 }

@@ -1,9 +1,8 @@
 // The kernel filesystems every container gets: a fresh /proc, a private /dev with the standard devices, a read-only /sys.
 import { chmodSync, symlinkSync } from 'node:fs';
-import { MS, makedev, mknod, mount } from './syscalls.js';
+import { S_IFCHR, makedev, mknod } from '../sys/index.js';
+import { MS, mount } from './syscalls.js';
 import { ensureMountTarget } from './mount-target.js';
-
-const S_IFCHR = 0o020000;
 
 /** The character devices Docker puts in /dev (and that the devices cgroup allows). */
 export const STANDARD_DEVICES: readonly { name: string; major: number; minor: number }[] = [

@@ -28,7 +28,18 @@ export interface ProcessSpec {
   readonly cwd: string;
   /** "", "name", "uid", "name:group", "uid:gid", resolved in the container's /etc/passwd and /etc/group. */
   readonly user: string;
+  /** Run on a pseudo-terminal (docker run -t): stdout and stderr both go to io.stdout. */
   readonly tty?: boolean;
+  /** docker run --init: a minimal PID 1 that forwards signals to the command and reaps zombies. */
+  readonly init?: boolean;
+}
+
+/** cgroup limits for `kiln run` (docker run --memory, --cpus, --pids-limit). */
+export interface ResourceLimits {
+  readonly memoryBytes?: number;
+  /** CPUs' worth of time per period (cpu.cfs_quota_us / cpu.cfs_period_us), e.g. 0.5. */
+  readonly cpus?: number;
+  readonly pids?: number;
 }
 
 export interface RunSpec {
@@ -40,12 +51,35 @@ export interface RunSpec {
   readonly readonlyRootfs?: boolean;
   /** 'insecure' lifts the default capability / masking restrictions (RUN --security=insecure). */
   readonly security?: 'sandbox' | 'insecure';
+  readonly limits?: ResourceLimits;
 }
 
 export interface ExecIO {
   readonly stdin?: Readable;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /** Initial terminal size when process.tty is set. */
+  readonly ttySize?: TerminalSize;
+  /** Called once the command is about to start, with a handle to signal (or resize) it. */
+  readonly onStart?: (handle: ContainerHandle) => void;
+}
+
+export interface TerminalSize {
+  readonly rows: number;
+  readonly columns: number;
+}
+
+/** A running container, for `kiln run`: signal forwarding and terminal resizes. */
+export interface ContainerHandle {
+  /** PID 1 of the container as the host sees it. */
+  readonly pid: number;
+  /**
+   * Sends a signal to the container's PID 1. Like Docker, a PID 1 without a handler for it ignores every
+   * signal but SIGKILL; with process.init the init forwards it to the command.
+   */
+  kill(signal: NodeJS.Signals): void;
+  /** Resizes the container's terminal (process.tty only; a no-op otherwise). */
+  resize(size: TerminalSize): void;
 }
 
 /** How the container's process ended. `code` is the shell-style status: exit code, or 128+N for signal N. */
