@@ -76,7 +76,7 @@ function describeOpChange(before: Op, after: Op): string | undefined {
     if (before.cwd !== after.cwd) return `the working directory changed (${before.cwd} → ${after.cwd})`;
     if (before.network !== after.network) return `the network mode changed (${before.network} → ${after.network})`;
     if (!sameJson(before.mounts, after.mounts)) return 'the RUN --mount options changed';
-    return 'the RUN options changed';
+    return sameJson(before, after) ? undefined : 'the RUN options changed';
   }
   return sameJson(before, after) ? undefined : 'the instruction or its flags changed';
 }

@@ -91,9 +91,10 @@ export class TtyRenderer implements ProgressSink {
 
   private frameOptions(): FrameOptions {
     // One column short of the terminal: a line exactly as wide as the screen wraps on some terminals.
-    const columns = Math.max(1, (this.out.columns ?? 80) - 1);
+    // A pty nobody sized (script, CI runners) reports 0 columns: fall back to the classic 80x24.
+    const columns = Math.max(1, (this.out.columns || 80) - 1);
     // One row short: the cursor sits on the line below the frame, and the frame must not scroll.
-    const rows = Math.max(1, (this.out.rows ?? 24) - 1);
+    const rows = Math.max(1, (this.out.rows || 24) - 1);
     return { columns, rows, color: this.color, now: this.now(), startedAt: this.startedAt };
   }
 }
