@@ -22,7 +22,7 @@ export interface StoredLayer {
 /** Compresses and stores a tar stream as an OCI gzip layer; never holds more than a few chunks in memory. */
 export async function storeLayer(tar: AsyncIterable<Buffer>, content: ContentStore, opts: LayerBlobOptions = {}): Promise<StoredLayer> {
   const hash = createHash('sha256');
-  const gzip = createGzip({ level: opts.compressionLevel ?? 6 });
+  const gzip = createGzip({ level: opts.compressionLevel ?? 6, chunkSize: 64 * 1024 });
   async function* measured(): AsyncGenerator<Buffer> {
     for await (const chunk of tar) {
       hash.update(chunk);

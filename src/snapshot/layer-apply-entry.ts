@@ -1,6 +1,21 @@
 // Writes archive members into a layer directory in overlay-lower form: whiteouts as char 0:0, opaque dirs by xattr.
-import { constants } from 'node:fs';
-import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+// Filesystem calls are synchronous on purpose (see layer-apply-path.ts); only file bodies are awaited as they stream in.
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { lsetxattr, makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/index.js';
 import { LayerApplyError } from './layer-apply-error.js';
@@ -30,39 +45,39 @@ export class LayerTreeWriter {
     const components = entryComponents(header.name);
     const base = components[components.length - 1];
     if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) {
-      await this.applyWhiteout(header, components, base);
+      this.applyWhiteout(header, components, base);
       return;
     }
     if (components.length === 0) {
       if (header.type !== 'directory') throw new LayerApplyError(`layer member "${header.name}" replaces the layer root with a ${header.type}`);
-      await this.setMetadata(this.root, header);
+      this.setMetadata(this.root, header);
       this.dirTimes.push({ path: this.root, mtime: header.mtime });
       return;
     }
-    await ensureParentDirs(this.root, components, header.name, this.hooks);
+    ensureParentDirs(this.root, components, header.name, this.hooks);
     const path = join(this.root, ...components);
-    const existing = await lstatOrUndefined(path);
+    const existing = lstatOrUndefined(path);
     if (existing !== undefined) {
       if (existing.isDirectory() && header.type === 'directory') {
-        await this.setMetadata(path, header);
+        this.setMetadata(path, header);
         this.dirTimes.push({ path, mtime: header.mtime });
         return;
       }
       // A later member replaces an earlier one of the same name (tar semantics); rm never follows a symlink.
-      await rm(path, { recursive: true, force: true });
+      rmSync(path, { recursive: true, force: true });
     }
     await this.create(entry, path);
   }
 
   /** Directory mtimes are set after every member, since creating children changes them. */
-  async finish(): Promise<void> {
-    for (const { path, mtime } of this.dirTimes.reverse()) await lutimes(path, mtime, mtime);
+  finish(): void {
+    for (const { path, mtime } of this.dirTimes.reverse()) lutimesSync(path, mtime, mtime);
   }
 
-  private async applyWhiteout(header: TarHeader, components: readonly string[], base: string): Promise<void> {
+  private applyWhiteout(header: TarHeader, components: readonly string[], base: string): void {
     const parent = components.slice(0, -1);
     if (base === OPAQUE_MARKER) {
-      await ensureParentDirs(this.root, [...parent, OPAQUE_MARKER], header.name, this.hooks);
+      ensureParentDirs(this.root, [...parent, OPAQUE_MARKER], header.name, this.hooks);
       this.markOpaque(join(this.root, ...parent));
       return;
     }
@@ -71,10 +86,10 @@ export class LayerTreeWriter {
     const name = base.slice(WHITEOUT_PREFIX.length);
     if (name === '' || name === '.' || name === '..') throw new LayerApplyError(`layer member "${header.name}" is an invalid whiteout`);
     const target = [...parent, name];
-    await ensureParentDirs(this.root, target, header.name, this.hooks);
+    ensureParentDirs(this.root, target, header.name, this.hooks);
     const path = join(this.root, ...target);
     // A whiteout hides lower layers only; an entry of this same layer under that name stays.
-    if ((await lstatOrUndefined(path)) !== undefined) return;
+    if (lstatOrUndefined(path) !== undefined) return;
     mknod(path, S_IFCHR, 0n);
   }
 
@@ -86,29 +101,29 @@ export class LayerTreeWriter {
     const { header } = entry;
     switch (header.type) {
       case 'directory':
-        await mkdir(path, { mode: 0o700 });
-        await this.setMetadata(path, header);
+        mkdirSync(path, { mode: 0o700 });
+        this.setMetadata(path, header);
         this.dirTimes.push({ path, mtime: header.mtime });
         return;
       case 'file':
         await this.writeFile(entry, path);
         return;
       case 'symlink':
-        await symlink(header.linkname ?? '', path);
-        await lchown(path, header.uid, header.gid);
+        symlinkSync(header.linkname ?? '', path);
+        lchownSync(path, header.uid, header.gid);
         this.setXattrs(path, header);
-        await lutimes(path, header.mtime, header.mtime);
+        lutimesSync(path, header.mtime, header.mtime);
         return;
       case 'link':
-        await this.createHardLink(header, path);
+        this.createHardLink(header, path);
         return;
       case 'char':
       case 'block':
       case 'fifo': {
         const typeBits = header.type === 'char' ? S_IFCHR : header.type === 'block' ? S_IFBLK : S_IFIFO;
         mknod(path, typeBits | 0o600, makedev(header.devmajor ?? 0, header.devminor ?? 0));
-        await this.setMetadata(path, header);
-        await lutimes(path, header.mtime, header.mtime);
+        this.setMetadata(path, header);
+        lutimesSync(path, header.mtime, header.mtime);
         return;
       }
       default: {
@@ -121,37 +136,37 @@ export class LayerTreeWriter {
   private async writeFile(entry: TarEntry, path: string): Promise<void> {
     const { header } = entry;
     // O_EXCL|O_NOFOLLOW: the name was just cleared, so anything there now (a symlink above all) is refused.
-    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       for await (const chunk of entry.body) {
         let offset = 0;
-        while (offset < chunk.length) offset += (await handle.write(chunk, offset)).bytesWritten;
+        while (offset < chunk.length) offset += writeSync(fd, chunk, offset);
       }
-      await handle.chown(header.uid, header.gid);
-      await handle.chmod(header.mode);
+      fchownSync(fd, header.uid, header.gid);
+      fchmodSync(fd, header.mode);
       this.setXattrs(path, header);
-      await handle.utimes(header.mtime, header.mtime);
+      futimesSync(fd, header.mtime, header.mtime);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
-  private async createHardLink(header: TarHeader, path: string): Promise<void> {
+  private createHardLink(header: TarHeader, path: string): void {
     const targetComponents = entryComponents(header.linkname ?? '');
     if (targetComponents.length === 0) throw new LayerApplyError(`hard link "${header.name}" has no target`);
-    await assertRealParentDirs(this.root, targetComponents, header.name);
+    assertRealParentDirs(this.root, targetComponents, header.name);
     const target = join(this.root, ...targetComponents);
-    const stat = await lstatOrUndefined(target);
+    const stat = lstatOrUndefined(target);
     if (stat === undefined) throw new LayerApplyError(`hard link "${header.name}" points to "${header.linkname}", which is not in this layer`);
     if (stat.isDirectory()) throw new LayerApplyError(`hard link "${header.name}" points to the directory "${header.linkname}"`);
     // link(2) does not follow a symlink target: linking to a symlink links the symlink itself, inside the root.
-    await link(target, path);
+    linkSync(target, path);
   }
 
   /** Ownership first: chown clears set-id bits and security.capability, so mode and xattrs come after it. */
-  private async setMetadata(path: string, header: TarHeader): Promise<void> {
-    await lchown(path, header.uid, header.gid);
-    await chmod(path, header.mode);
+  private setMetadata(path: string, header: TarHeader): void {
+    lchownSync(path, header.uid, header.gid);
+    chmodSync(path, header.mode);
     this.setXattrs(path, header);
   }
 

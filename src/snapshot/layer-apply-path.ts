@@ -1,5 +1,7 @@
 // Lexical, contained resolution of archive member names inside the directory a layer is unpacked into.
-import { lstat, mkdir, unlink } from 'node:fs/promises';
+// Filesystem calls are synchronous on purpose: each is a few microseconds on a local disk, while a thread-pool
+// round trip per call made unpacking many small files several times slower.
+import { lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { LayerApplyError } from './layer-apply-error.js';
 
@@ -30,20 +32,20 @@ export interface ParentDirHooks {
  * Makes sure every parent of `components` is a real directory under `root`, creating missing ones.
  * A symlink anywhere on the way is refused: the archive must never write through a link it (or anything) created.
  */
-export async function ensureParentDirs(root: string, components: readonly string[], member: string, hooks: ParentDirHooks): Promise<void> {
+export function ensureParentDirs(root: string, components: readonly string[], member: string, hooks: ParentDirHooks): void {
   let dir = root;
   for (let i = 0; i < components.length - 1; i++) {
     dir = join(dir, components[i]!);
-    const stat = await lstatOrUndefined(dir);
+    const stat = lstatOrUndefined(dir);
     if (stat === undefined) {
-      await mkdir(dir, { mode: 0o755 });
+      mkdirSync(dir, { mode: 0o755 });
     } else if (stat.isDirectory()) {
       continue;
     } else if (stat.isSymbolicLink()) {
       throw new LayerApplyError(`layer member "${member}" would be written through the symlink "${components.slice(0, i + 1).join('/')}"`);
     } else if (stat.isCharacterDevice() && stat.rdev === 0) {
-      await unlink(dir);
-      await mkdir(dir, { mode: 0o755 });
+      unlinkSync(dir);
+      mkdirSync(dir, { mode: 0o755 });
       hooks.onReplacedWhiteout(dir);
     } else {
       throw new LayerApplyError(`layer member "${member}" needs "${components.slice(0, i + 1).join('/')}" to be a directory, but it is a file`);
@@ -52,22 +54,17 @@ export async function ensureParentDirs(root: string, components: readonly string
 }
 
 /** Checks, without creating anything, that the parents of an existing member are real directories. */
-export async function assertRealParentDirs(root: string, components: readonly string[], member: string): Promise<void> {
+export function assertRealParentDirs(root: string, components: readonly string[], member: string): void {
   let dir = root;
   for (let i = 0; i < components.length - 1; i++) {
     dir = join(dir, components[i]!);
-    const stat = await lstatOrUndefined(dir);
+    const stat = lstatOrUndefined(dir);
     if (stat === undefined || !stat.isDirectory()) {
       throw new LayerApplyError(`layer member "${member}" refers to "${components.join('/')}", which is not inside a directory of this layer`);
     }
   }
 }
 
-export async function lstatOrUndefined(path: string) {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+export function lstatOrUndefined(path: string): Stats | undefined {
+  return lstatSync(path, { throwIfNoEntry: false });
 }

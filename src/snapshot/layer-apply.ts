@@ -37,7 +37,7 @@ export async function applyLayer(blobStream: Readable, targetDir: string, opts: 
       opts.signal?.throwIfAborted();
       await writer.apply(entry);
     }
-    await writer.finish();
+    writer.finish();
   } finally {
     blobStream.destroy();
   }
