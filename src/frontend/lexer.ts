@@ -6,12 +6,15 @@ import { GO_SPACE_CLASS } from './parser-whitespace.js';
 export type EscapeChar = '\\' | '`';
 
 const BLANK = `[${GO_SPACE_CLASS}]`;
+/** A bare `--` word; quote pairs decode to nothing, so `--""` is bare too. */
+export const END_OF_FLAGS = `--(?:""|'')*`;
 
 /**
  * Builds the lexer for one escape character. The line must already be trimmed. The keyword runs to the
  * first `[\t\v\f\r ]` (BuildKit's split); a flag word starts with `--` and runs to the next blank outside
- * quotes, where the escape character keeps the next character in the word. A bare `--` (empty quote pairs
- * allowed, since they decode to nothing) ends the flags; everything after the flags is one `rest` token.
+ * quotes, where the escape character keeps the next character in the word. Everything after the flags is
+ * one `rest` token, taken as written. A bare `--` (empty quote pairs allowed, since they decode to nothing)
+ * ends the flags and starts the rest token; the parser drops it from the arguments.
  */
 function buildLexer(escape: EscapeChar): moo.Lexer {
   const e = escape === '\\' ? '\\\\' : '`';
@@ -25,12 +28,10 @@ function buildLexer(escape: EscapeChar): moo.Lexer {
       keyword: { match: /[^\t\n\v\f\r ]+/, next: 'flags' },
     },
     flags: {
-      endflags: { match: new RegExp(`${BLANK}+--(?:""|'')*(?=${BLANK}|$)`), lineBreaks: true, next: 'rest' },
+      // Listed first (moo tries rules in order): the bare end-of-flags word, or text not starting with `--`.
+      // `(?!blank)` stops the blank run from backtracking so that a shorter run could dodge the `--` check.
+      rest: { match: new RegExp(`${BLANK}+(?!${BLANK})(?:${END_OF_FLAGS}(?=${BLANK}|$)|(?!--))[^]*`), lineBreaks: true },
       flag: { match: new RegExp(`${BLANK}+--${flagBody}`), lineBreaks: true },
-      rest: { match: new RegExp(`${BLANK}+[^]*`), lineBreaks: true, next: 'rest' },
-    },
-    rest: {
-      rest: { match: /[^]+/, lineBreaks: true },
     },
   });
 }

@@ -1,14 +1,17 @@
 // One logical line → InstructionNode: moo tokens, the nearley grammar for keyword/flags/rest, then shaping.
+import type { Token } from 'moo';
 import nearley from 'nearley';
 import type { HeredocNode, InstructionNode } from './ast.js';
 import grammar from './dockerfile-grammar.js';
-import { type EscapeChar, lexerFor } from './lexer.js';
+import { END_OF_FLAGS, type EscapeChar, lexerFor } from './lexer.js';
 import { InstructionSyntaxError } from './parser-failure.js';
 import type { LineSyntax } from './parser-line-syntax.js';
 import type { LinePositions } from './parser-position.js';
 import { shapeArgs } from './parser-shape.js';
 import { leadingSpaceLength, trimSpace } from './parser-whitespace.js';
 
+// The lexer only starts a rest token with `--` when it is the bare end-of-flags word.
+const BARE_END_OF_FLAGS = new RegExp(`^${END_OF_FLAGS}`);
 const NO_HEREDOCS: readonly HeredocNode[] = [];
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
 
@@ -53,6 +56,17 @@ function decodeFlag(raw: string, escape: string): string {
   return out;
 }
 
+/** The trimmed text after the flags and its offset in the line, without a bare `--` that ended the flags. */
+function restOf(token: Token | null, lineLength: number): { rest: string; restOffset: number } {
+  if (token === null) return { rest: '', restOffset: lineLength };
+  const raw = token.text;
+  let skip = leadingSpaceLength(raw);
+  const marker = BARE_END_OF_FLAGS.exec(raw.slice(skip));
+  if (marker !== null) skip += marker[0].length;
+  skip += leadingSpaceLength(raw.slice(skip));
+  return { rest: trimSpace(raw.slice(skip)), restOffset: token.offset + skip };
+}
+
 /**
  * Parses one instruction from `line` (a logical line, or the rest of an ONBUILD line), whose text starts at
  * `base` in the logical line. Heredocs are attached later by the caller.
@@ -68,10 +82,7 @@ export function parseInstruction(line: string, escape: EscapeChar, place: Instru
     const flag = decodeFlag(token.text, escape);
     if (flag !== '--') flags.push(flag);
   }
-  let restToken = null;
-  if (syntax.end !== null) restToken = syntax.end.kind === 'rest' ? syntax.end.token : syntax.end.rest;
-  const rest = restToken === null ? '' : trimSpace(restToken.text);
-  const restOffset = restToken === null ? text.length : restToken.offset + leadingSpaceLength(restToken.text);
+  const { rest, restOffset } = restOf(syntax.rest, text.length);
   const column = place.positions.columnAt(start);
   let args: readonly string[] = [];
   let json = false;
