@@ -44,21 +44,33 @@ export function layoutIndex(images: readonly NamedImage[]): OciIndex {
   };
 }
 
-/** Every blob the images need, each once: manifests (and index children present locally), configs, layers. */
+/**
+ * Every blob the images need, each once: manifests, configs, layers. For an index, the index and every child
+ * manifest present locally (a pull keeps only the platforms it used; the others stay referenced, not included).
+ */
 export async function blobsOf(content: ContentStore, images: readonly NamedImage[]): Promise<Descriptor[]> {
   const seen = new Map<string, Descriptor>();
   const add = (descriptor: Descriptor) => {
     if (!seen.has(descriptor.digest)) seen.set(descriptor.digest, descriptor);
   };
-  for (const { name, manifest } of images) {
-    const isIndex = manifest.mediaType === OCI_INDEX || manifest.mediaType === DOCKER_MANIFEST_LIST;
+  const addImage = async (name: string, manifest: Descriptor) => {
     const image = await readImage(content, manifest).catch((error: unknown) => {
       throw new ArchiveError(`cannot save ${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
-    if (isIndex) add(manifest);
     add(image.descriptor);
     add(image.manifest.config);
     for (const layer of image.layers) add(layer.blob);
+  };
+  for (const { name, manifest } of images) {
+    if (manifest.mediaType !== OCI_INDEX && manifest.mediaType !== DOCKER_MANIFEST_LIST) {
+      await addImage(name, manifest);
+      continue;
+    }
+    add(manifest);
+    const index = JSON.parse((await content.readBytes(manifest.digest)).toString('utf8')) as OciIndex;
+    for (const child of index.manifests ?? []) {
+      if (await content.has(child.digest)) await addImage(name, child);
+    }
   }
   return [...seen.values()];
 }

@@ -1,6 +1,7 @@
 // `kiln save --format docker`: docker's manifest.json (Config, RepoTags, Layers) over the same OCI layout, like docker ≥ 25.
 import type { Writable } from 'node:stream';
 import type { ContentStore } from '../content/types.js';
+import type { Platform } from '../llb/index.js';
 import { layoutMembers, metadataMember, type NamedImage } from './archive-layout.js';
 import { readImage } from './image-reader.js';
 import { familiarName } from './image-names.js';
@@ -13,11 +14,12 @@ interface DockerManifestEntry {
 }
 
 /** Writes a `docker save` tar (loadable by docker load, skopeo docker-archive:, and as an OCI layout) and ends `out`. */
-export async function writeDockerArchive(content: ContentStore, images: readonly NamedImage[], out: Writable, opts: { signal?: AbortSignal } = {}): Promise<void> {
+export async function writeDockerArchive(content: ContentStore, images: readonly NamedImage[], out: Writable, opts: { signal?: AbortSignal; platform?: Platform } = {}): Promise<void> {
   // One manifest.json entry per image, listing all the names it is saved under.
   const byManifest = new Map<string, DockerManifestEntry>();
   for (const { name, manifest } of images) {
-    const image = await readImage(content, manifest);
+    // docker archives hold single-platform images: an index is narrowed to `platform` (or its only manifest).
+    const image = await readImage(content, manifest, opts.platform);
     let entry = byManifest.get(image.descriptor.digest);
     if (entry === undefined) {
       entry = {

@@ -156,6 +156,29 @@ describe('loadArchive', () => {
     expect(loaded.map((image) => image.name)).toEqual(['example.com/app:v2']);
   });
 
+  test('a multi-platform index round-trips with its locally present children', async () => {
+    const arm = await writeImage(store, { layers: [], config: {}, history: [], platform: { os: 'linux', architecture: 'arm64' } });
+    const index = await store.writeBytes(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          { ...manifest, platform: { os: 'linux', architecture: 'amd64' } },
+          { ...arm.manifest, platform: { os: 'linux', architecture: 'arm64' } },
+        ],
+      }),
+      'application/vnd.oci.image.index.v1+json',
+    );
+    const archive = join(root, 'index.tar');
+    await saveTo(archive, (out) => writeOciArchive(store, [{ name: 'multi:1', manifest: index }], out as never));
+    expect(JSON.parse(skopeo('inspect', '--override-arch', 'arm64', `oci-archive:${archive}`)).Architecture).toBe('arm64');
+    const fresh = await contentStoreIn(join(root, 'fresh-index'));
+    const [loaded] = await loadArchive(archive, fresh);
+    expect(loaded).toEqual({ name: 'multi:1', manifest: { mediaType: index.mediaType, digest: index.digest, size: index.size } });
+    const amd = await readImage(fresh, loaded!.manifest, { os: 'linux', architecture: 'amd64' });
+    expect(amd.descriptor.digest).toBe(manifest.digest);
+  });
+
   test('a tar that is not an image archive is refused with a clear message', async () => {
     const archive = join(root, 'not-image.tar');
     writeFileSync(join(root, 'hello.txt'), 'hi');
