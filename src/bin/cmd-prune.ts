@@ -52,6 +52,8 @@ async function confirmed(all: boolean): Promise<boolean> {
     return false;
   } finally {
     lines.close();
+    // A terminal echoes the user's Enter; piped input does not, so end the prompt's line ourselves.
+    if (!process.stdin.isTTY) process.stderr.write('\n');
   }
 }
 

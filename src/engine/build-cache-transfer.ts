@@ -21,7 +21,8 @@ export interface BuildCacheTransfer {
   readonly warnings: readonly string[];
   /**
    * Call after the solve and before writing the image: copies the final layers into KILN_ROOT (the image must not
-   * depend on an imported directory), then writes every --cache-to.
+   * depend on an imported directory), keeps the imported records it used whose blobs are now local as local
+   * records (the next build hits them without --cache-from), then writes every --cache-to.
    */
   finish(finalLayers: readonly LayerRef[], signal: AbortSignal): Promise<readonly ExportCacheSummary[]>;
 }
@@ -56,6 +57,7 @@ export async function openBuildCacheTransfer(
     warnings,
     async finish(finalLayers, signal) {
       if (layered) for (const layer of finalLayers) await layered.ensureLocal(layer.blob.digest);
+      if (imported.length > 0) await keepImportedHits(root, await cache.usedRecords());
       const summaries: ExportCacheSummary[] = [];
       for (const to of opts.cacheTo) {
         if (to.dest === undefined) continue;
@@ -65,4 +67,13 @@ export async function openBuildCacheTransfer(
       return summaries;
     },
   };
+}
+
+/** Imported records the build used become local ones when all their blobs are local; others would only be misses. */
+async function keepImportedHits(root: KilnRoot, used: readonly CacheRecord[]): Promise<void> {
+  for (const record of used) {
+    if (await root.cache.get(record.key)) continue;
+    const local = await Promise.all(record.layers.map((layer) => root.content.has(layer.blob.digest)));
+    if (local.every(Boolean)) await root.cache.put(record);
+  }
 }

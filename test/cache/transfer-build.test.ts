@@ -60,6 +60,10 @@ describe('build cache transfer', () => {
     await second.finish(final.layers, new AbortController().signal);
     expect((await fresh.content.list()).sort()).toEqual(final.layers.map((layer) => layer.blob.digest).sort());
     expect(await fresh.content.has(side.layers[1]!.blob.digest)).toBe(false);
+    // Imported hits whose blobs are now local become local records; the side step's blob never came, so it did not.
+    expect(await fresh.cache.get(final.key)).toEqual(final);
+    expect(await fresh.cache.get(step1.key)).toEqual(step1);
+    expect(await fresh.cache.get(side.key)).toBeUndefined();
   });
 
   it('mode=min exports only the steps that made the final image', async () => {
