@@ -22,12 +22,36 @@ export interface InstructionPlace {
   readonly positions: LinePositions;
 }
 
+interface ReusableParser {
+  readonly parser: nearley.Parser;
+  /** The parser's first column, saved before any token: restoring it starts a fresh parse. */
+  readonly start: ReturnType<nearley.Parser['save']>;
+}
+
+const parsers = new Map<EscapeChar, ReusableParser>();
+
+/**
+ * A nearley parser per escape character, rewound with restore() for every line. Building a Parser per line
+ * costs more than the parse itself; the first column is never changed by later tokens (the grammar has no
+ * empty rules, and history is not kept), so restoring it is a clean start.
+ */
+function parserFor(escape: EscapeChar): ReusableParser {
+  let reusable = parsers.get(escape);
+  if (reusable === undefined) {
+    // moo lexers implement nearley's lexer protocol; the two packages' typings just spell it differently.
+    const parser = new nearley.Parser(compiled, { lexer: lexerFor(escape) as unknown as nearley.Lexer });
+    reusable = { parser, start: parser.save() };
+    parsers.set(escape, reusable);
+  }
+  return reusable;
+}
+
 function lineSyntax(text: string, escape: EscapeChar): LineSyntax {
-  // moo lexers implement nearley's lexer protocol; the two packages' typings just spell it differently.
-  const parser = new nearley.Parser(compiled, { lexer: lexerFor(escape) as unknown as nearley.Lexer });
+  const { parser, start } = parserFor(escape);
+  parser.restore(start);
   parser.feed(text);
   const results = parser.results as LineSyntax[];
-  // The grammar is LL(1) and accepts every token sequence the lexer can produce, so exactly one parse exists.
+  // The grammar is unambiguous and accepts every token sequence the lexer can produce, so exactly one parse exists.
   if (results.length !== 1) throw new Error(`internal: ${results.length} parses of a Dockerfile line`);
   return results[0] as LineSyntax;
 }
