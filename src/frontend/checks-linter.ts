@@ -29,9 +29,15 @@ export type RuleName =
 /** Experimental rules run only when `# check=experimental=...` names them (or says all). */
 const EXPERIMENTAL: ReadonlySet<RuleName> = new Set(['CopyIgnoredFile', 'InvalidDefinitionDescription']);
 
+const urls = new Map<string, string>();
+
 export function ruleUrl(rule: string): string {
+  const known = urls.get(rule);
+  if (known !== undefined) return known;
   const kebab = rule.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2').toLowerCase();
-  return `https://docs.docker.com/go/dockerfile/rule/${kebab}/`;
+  const url = `https://docs.docker.com/go/dockerfile/rule/${kebab}/`;
+  urls.set(rule, url);
+  return url;
 }
 
 export interface CheckConfig {

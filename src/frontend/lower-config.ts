@@ -17,11 +17,28 @@ import type {
   WordInstruction,
   MaintainerInstruction,
 } from './instructions.js';
-import { DEFAULT_SHELL, type BuildContext, type StageState } from './lower-state.js';
+import { DEFAULT_SHELL, type BuildContext, type MutableConfig, type StageState } from './lower-state.js';
 import { setConfigEnv } from './scope.js';
 import { isValidSignal } from './lower-signal.js';
 
 const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+
+/** The stage's own copy of a config map (stage configs are cloned at FROM, so editing in place is safe). */
+function mutableRecord<K extends 'Labels' | 'ExposedPorts' | 'Volumes'>(st: StageState, key: K): Record<string, NonNullable<MutableConfig[K]>[string]> {
+  const existing = st.config[key];
+  if (existing !== undefined) return existing as Record<string, NonNullable<MutableConfig[K]>[string]>;
+  const created: Record<string, NonNullable<MutableConfig[K]>[string]> = {};
+  st.config[key] = created as MutableConfig[K];
+  return created;
+}
+
+function mutableList(st: StageState, key: 'Env'): string[] {
+  const existing = st.config[key];
+  if (existing !== undefined) return existing as string[];
+  const created: string[] = [];
+  st.config[key] = created;
+  return created;
+}
 
 export function commitConfigStep(st: StageState, createdBy: string): void {
   st.history.push({ createdBy, comment: HISTORY_COMMENT, emptyLayer: true });
@@ -64,9 +81,9 @@ export function lowerEnvOrLabel(ctx: BuildContext, st: StageState, instr: KeyVal
     if (instr.kind === 'env') {
       checkSecretKey(ctx.linter, 'ENV', pair.key, instr.node);
       st.scope.setEnv(pair.key, pair.value);
-      st.config.Env = setConfigEnv(st.config.Env ?? [], pair.key, pair.value);
+      setConfigEnv(mutableList(st, 'Env'), pair.key, pair.value);
     } else {
-      st.config.Labels = { ...(st.config.Labels ?? {}), [pair.key]: pair.value };
+      mutableRecord(st, 'Labels')[pair.key] = pair.value;
     }
     parts.push(`${pair.key}=${pair.value}`);
   }
@@ -169,9 +186,8 @@ export function lowerExpose(ctx: BuildContext, st: StageState, instr: ExposeInst
       for (const p of exposedPorts(ctx, instr.node, word)) ports.add(p);
     }
   }
-  const exposed: Record<string, Record<string, never>> = { ...(st.config.ExposedPorts ?? {}) };
+  const exposed = mutableRecord(st, 'ExposedPorts');
   for (const p of ports) exposed[p] = {};
-  st.config.ExposedPorts = exposed;
   commitConfigStep(st, `EXPOSE map[${[...ports].sort().map((p) => `${p}:{}`).join(' ')}]`);
 }
 
@@ -190,9 +206,8 @@ export function lowerWordConfig(ctx: BuildContext, st: StageState, instr: WordIn
 export function lowerVolume(ctx: BuildContext, st: StageState, instr: VolumeInstruction): void {
   const volumes = instr.volumes.map((v) => expandAt(ctx.ex, instr.node, v, st.scope.env));
   if (volumes.some((v) => v === '')) throw instructionError(ctx.ex.source, instr.node, 'VOLUME specified can not be an empty string');
-  const all: Record<string, Record<string, never>> = { ...(st.config.Volumes ?? {}) };
+  const all = mutableRecord(st, 'Volumes');
   for (const v of volumes) all[v] = {};
-  st.config.Volumes = all;
   commitConfigStep(st, `VOLUME [${volumes.join(' ')}]`);
 }
 

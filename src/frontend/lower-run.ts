@@ -11,7 +11,6 @@ import { commitLayerStep } from './lower-layer.js';
 import { displayText } from './lower-names.js';
 import { absolutePath } from './lower-paths.js';
 import { locationOfNode, stageId, type BuildContext, type StageState } from './lower-state.js';
-import type { ScopedArg } from './scope.js';
 
 /** `<<EOF` alone (the whole command is one heredoc). */
 function isSingleHeredoc(command: string): boolean {
@@ -22,14 +21,6 @@ function isSingleHeredoc(command: string): boolean {
 function summarizeHeredoc(doc: string): string {
   const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
   return lines.length > 1 ? `${lines[0]}...` : lines[0]!;
-}
-
-/** BuildKit's history text for RUN: "|2 A=1 B=2 /bin/sh -c make" when ARGs are in scope. */
-function runCommandString(args: readonly string[], declared: readonly ScopedArg[], env: ReadonlyMap<string, string>): string {
-  const entries = new Map<string, string>();
-  for (const arg of declared) entries.set(arg.key, env.get(arg.key) ?? arg.value ?? '');
-  const prefix = entries.size === 0 ? [] : [`|${entries.size}`, ...[...entries].map(([k, v]) => `${k}=${v}`)];
-  return [...prefix, ...args].join(' ');
 }
 
 interface ExecParts {
@@ -130,6 +121,10 @@ async function mountOf(ctx: BuildContext, st: StageState, node: InstructionNode,
   }
 }
 
+function withProxyEnv(env: readonly string[], proxies: readonly string[]): readonly string[] {
+  return proxies.length === 0 ? env : [...env, ...proxies];
+}
+
 export async function lowerRun(ctx: BuildContext, st: StageState, instr: RunInstruction): Promise<void> {
   const { node } = instr;
   const env = st.scope.env;
@@ -151,7 +146,7 @@ export async function lowerRun(ctx: BuildContext, st: StageState, instr: RunInst
     {
       kind: 'exec',
       args,
-      env: [...st.scope.envList(), ...undeclaredProxyEnv(ctx, st)],
+      env: withProxyEnv(st.scope.envList(), undeclaredProxyEnv(ctx, st)),
       cwd: st.config.WorkingDir || '/',
       user: st.config.User ?? '',
       network: instr.network ?? 'default',
@@ -163,5 +158,5 @@ export async function lowerRun(ctx: BuildContext, st: StageState, instr: RunInst
     { location: locationOfNode(ctx.ex.source.file, node), stage: stageId(st) },
   );
   st.root = vertex;
-  commitLayerStep(st, `RUN ${runCommandString(args, st.scope.args, env)} # buildkit`, vertex);
+  commitLayerStep(st, `RUN ${st.scope.argsHistoryPrefix()}${args.join(' ')} # buildkit`, vertex);
 }

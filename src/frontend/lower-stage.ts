@@ -104,9 +104,13 @@ async function stageStart(ctx: BuildContext, plan: StagePlan, steps: StepCounter
   }
 }
 
+const STEP_KINDS: ReadonlySet<string> = new Set(['run', 'copy', 'add', 'workdir']);
+
 function countSteps(plan: StagePlan): number {
   const fromImage = plan.base.kind === 'image' || (plan.base.kind === 'context' && plan.base.context.kind === 'image');
-  return (fromImage ? 1 : 0) + plan.definition.instructions.filter((i) => ['run', 'copy', 'add', 'workdir'].includes(i.kind)).length;
+  let steps = fromImage ? 1 : 0;
+  for (const i of plan.definition.instructions) if (STEP_KINDS.has(i.kind)) steps++;
+  return steps;
 }
 
 /** Parse ONBUILD triggers of the base; they run at the FROM line's position, as in BuildKit. */
@@ -130,7 +134,8 @@ function triggerInstructions(ctx: BuildContext, from: InstructionNode, triggers:
   });
 }
 
-async function dispatch(ctx: BuildContext, st: StageState, instr: StageInstruction): Promise<void> {
+/** Lower one instruction; only RUN, COPY and ADD may wait (for another stage), the rest return synchronously. */
+function dispatch(ctx: BuildContext, st: StageState, instr: StageInstruction): Promise<void> | void {
   switch (instr.kind) {
     case 'run':
       return lowerRun(ctx, st, instr);
@@ -178,8 +183,12 @@ export async function lowerStage(buildCtx: BuildContext, plan: StagePlan): Promi
     ex: {
       ...buildCtx.ex,
       onUnmatched: (node, names, env) => {
-        const undeclared = new Set([...names].filter((n) => !(declared?.isDeclared(n) ?? false)));
-        if (undeclared.size > 0) report?.(node, undeclared, env);
+        let undeclared: Set<string> | undefined;
+        for (const n of names) {
+          if (declared?.isDeclared(n) === true) continue;
+          (undeclared ??= new Set()).add(n);
+        }
+        if (undeclared !== undefined) report?.(node, undeclared, env);
       },
     },
   };
@@ -217,6 +226,9 @@ export async function lowerStage(buildCtx: BuildContext, plan: StagePlan): Promi
     for (const instr of instructions) await dispatch(ctx, st, instr);
     st.onbuild = false;
   }
-  for (const instr of plan.definition.instructions) await dispatch(ctx, st, instr);
+  for (const instr of plan.definition.instructions) {
+    const pending = dispatch(ctx, st, instr);
+    if (pending !== undefined) await pending;
+  }
   return { root: st.root, platform: st.platform, config: st.config, history: st.history, scope: st.scope, workdirSet: st.workdirSet };
 }

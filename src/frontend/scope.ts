@@ -14,10 +14,15 @@ export interface ScopedArg {
 export class StageScope {
   private readonly buildEnv: Map<string, string>;
   private readonly declared: ScopedArg[];
+  private readonly declaredKeys: Set<string>;
+  /** envList() until the environment changes: consecutive RUNs share it. */
+  private cachedList: readonly string[] | undefined;
+  private cachedArgsPrefix: string | undefined;
 
   constructor(buildEnv: ReadonlyMap<string, string> = new Map(), declared: readonly ScopedArg[] = []) {
     this.buildEnv = new Map(buildEnv);
     this.declared = [...declared];
+    this.declaredKeys = new Set(declared.map((a) => a.key));
   }
 
   /** A copy, for a stage that starts FROM this one. */
@@ -35,22 +40,44 @@ export class StageScope {
 
   setEnv(key: string, value: string): void {
     this.buildEnv.set(key, value);
+    this.cachedList = undefined;
+    this.cachedArgsPrefix = undefined;
   }
 
   declareArg(key: string, value: string | undefined): void {
-    if (value !== undefined) this.buildEnv.set(key, value);
+    if (value !== undefined) this.setEnv(key, value);
     this.declared.push(value === undefined ? { key } : { key, value });
+    this.declaredKeys.add(key);
+    this.cachedArgsPrefix = undefined;
   }
 
   isDeclared(key: string): boolean {
-    return this.declared.some((a) => a.key === key);
+    return this.declaredKeys.has(key);
+  }
+
+  /**
+   * BuildKit's history prefix for RUN: "|2 A=1 B=2 " for the ARGs in scope (each name once, its current value),
+   * or "" when there are none.
+   */
+  argsHistoryPrefix(): string {
+    if (this.cachedArgsPrefix === undefined) {
+      const entries = new Map<string, string>();
+      for (const arg of this.declared) entries.set(arg.key, this.buildEnv.get(arg.key) ?? arg.value ?? '');
+      let prefix = entries.size === 0 ? '' : `|${entries.size} `;
+      for (const [k, v] of entries) prefix += `${k}=${v} `;
+      this.cachedArgsPrefix = prefix;
+    }
+    return this.cachedArgsPrefix;
   }
 
   /** "K=V" entries for a process. */
-  envList(): string[] {
-    const out: string[] = [];
-    for (const [k, v] of this.buildEnv) out.push(`${k}=${v}`);
-    return out;
+  envList(): readonly string[] {
+    if (this.cachedList === undefined) {
+      const out: string[] = [];
+      for (const [k, v] of this.buildEnv) out.push(`${k}=${v}`);
+      this.cachedList = out;
+    }
+    return this.cachedList;
   }
 }
 
@@ -60,11 +87,10 @@ export function splitEnvEntry(entry: string): [string, string] {
   return eq < 0 ? [entry, ''] : [entry.slice(0, eq), entry.slice(eq + 1)];
 }
 
-/** Set K in an image config Env list, replacing an existing entry in place. */
-export function setConfigEnv(env: readonly string[], key: string, value: string): string[] {
-  const out = [...env];
-  const index = out.findIndex((e) => splitEnvEntry(e)[0] === key);
-  if (index >= 0) out[index] = `${key}=${value}`;
-  else out.push(`${key}=${value}`);
-  return out;
+/** Set K in an image config Env list (owned by the caller), replacing an existing entry in place. */
+export function setConfigEnv(env: string[], key: string, value: string): void {
+  const prefix = `${key}=`;
+  const index = env.findIndex((e) => e.startsWith(prefix) || e === key);
+  if (index >= 0) env[index] = `${key}=${value}`;
+  else env.push(`${key}=${value}`);
 }
