@@ -14,12 +14,8 @@ export function hostPlatform(arch: string = process.arch): Platform {
       return { os: 'linux', architecture: '386' };
     case 'ppc64':
       return { os: 'linux', architecture: 'ppc64le' };
-    case 'riscv64':
-    case 's390x':
-    case 'mips64el':
-    case 'loong64':
-      return { os: 'linux', architecture: arch };
     default:
+      // riscv64, s390x, mips64el, loong64: node and OCI use the same word.
       return { os: 'linux', architecture: arch };
   }
 }

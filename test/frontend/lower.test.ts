@@ -435,6 +435,25 @@ describe('named contexts', () => {
   });
 });
 
+describe('named contexts replacing stages', () => {
+  it('replaces a whole stage with the named context of the same name', async () => {
+    const resolver = new FakeResolver();
+    const target = await lower('FROM golang AS deps\nRUN go mod download\nFROM scratch\nCOPY --from=deps /go /go\n', {
+      resolver,
+      namedContexts: { deps: { kind: 'local' } },
+    });
+    expect(resolver.calls).toEqual([]);
+    expect(target.root.inputs[1]!.op).toEqual({ kind: 'source-local', name: 'deps', exclude: [] });
+  });
+
+  it('copies --from an image named context without resolving its config', async () => {
+    const resolver = new FakeResolver();
+    const target = await lower('FROM scratch\nCOPY --from=tools /bin/tool /tool\n', { resolver, namedContexts: { tools: { kind: 'image', ref: 'busybox:1.36' } } });
+    expect(target.root.inputs[1]!.op).toMatchObject({ kind: 'source-image', ref: 'busybox:1.36' });
+    expect(resolver.calls).toEqual([]);
+  });
+});
+
 describe('check=error=true', () => {
   it('fails the build with the first failing check', async () => {
     const err = await buildDefinitionFromDockerfile(request('# check=error=true\nFROM scratch\nMAINTAINER me\nCMD run\n')).catch((e: unknown) => e);
