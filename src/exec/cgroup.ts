@@ -118,25 +118,32 @@ export async function createStepCgroup(id: string, opts: { readonly devices: boo
   };
 }
 
+/** Parents whose device policy this process has already written (children inherit it when created). */
+const devicesParentsReady = new Set<string>();
+
+/** Writes runc's device rules on the shared kiln parent once; every step cgroup created under it inherits them. */
+async function ensureDevicesParent(parent: string): Promise<void> {
+  if (devicesParentsReady.has(parent)) return;
+  await mkdir(parent, { recursive: true });
+  await writeFile(path.join(parent, 'devices.deny'), 'a');
+  for (const rule of DEVICE_RULES) await writeFile(path.join(parent, 'devices.allow'), rule);
+  devicesParentsReady.add(parent);
+}
+
 async function createDevicesCgroup(id: string, dirs: string[]): Promise<boolean> {
   const parent = kilnCgroupParent('devices');
   if (parent === undefined || !existsSync(path.dirname(parent))) return false;
   const dir = path.join(parent, id);
   try {
-    await mkdir(dir, { recursive: true });
+    await ensureDevicesParent(parent);
+    await mkdir(dir);
     dirs.push(dir);
-    await writeFile(path.join(dir, 'devices.deny'), 'a');
-    for (const rule of DEVICE_RULES) await writeFile(path.join(dir, 'devices.allow'), rule);
     return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // Not allowed here (nested container, read-only cgroupfs): fall back to dropping CAP_MKNOD.
     if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
     devicesUnavailable = true;
-    if (dirs.at(-1) === dir) {
-      dirs.pop();
-      await rmdir(dir).catch(() => undefined);
-    }
     return false;
   }
 }

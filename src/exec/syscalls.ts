@@ -2,7 +2,11 @@
 import { SysCallError, lastErrno, libcFunction } from '../sys/libc.js';
 
 type Fn = (...args: unknown[]) => number;
-const bind = (decl: string): Fn => libcFunction(decl) as unknown as Fn;
+/** Declared on first call: every koffi declaration costs start-up time, and each mode needs only some. */
+const bind = (decl: string): Fn => {
+  let fn: Fn | undefined;
+  return (...args) => (fn ??= libcFunction(decl) as unknown as Fn)(...args);
+};
 
 const c = {
   mount: bind('int mount(const char *src, const char *tgt, const char *fstype, unsigned long flags, const char *data)'),
