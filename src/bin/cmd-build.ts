@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { parseCacheOption } from '../cache/cache-option.js';
 import { checkBuild, type BuildRequest } from '../engine/build.js';
 import { Engine } from '../engine/engine.js';
 import { openKilnRoot, defaultKilnRoot } from '../engine/kiln-root.js';
@@ -23,6 +24,8 @@ const BUILD_FLAGS = {
   quiet: { type: 'boolean', short: 'q' },
   'build-context': { type: 'string', multiple: true },
   print: { type: 'string' },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
 } as const;
 
 export async function buildCommand(args: readonly string[], signal: AbortSignal): Promise<number> {
@@ -47,6 +50,8 @@ export async function buildCommand(args: readonly string[], signal: AbortSignal)
     maxParallelism,
     allowInsecure: allow.includes('security.insecure'),
     buildContexts: keyValues('build', '--build-context', listFlag(values, 'build-context')),
+    cacheFrom: listFlag(values, 'cache-from').map((text) => parseCacheOption(text, '--cache-from')),
+    cacheTo: listFlag(values, 'cache-to').map((text) => parseCacheOption(text, '--cache-to')),
   };
   const root = await openKilnRoot(defaultKilnRoot());
   if (boolFlag(values, 'check')) {

@@ -5,6 +5,7 @@ import { importCommand, loadCommand, saveCommand } from './cmd-archive.js';
 import { debugCommand } from './cmd-debug.js';
 import { imagesCommand, inspectCommand, rmiCommand, tagCommand } from './cmd-images.js';
 import { runCommand } from './cmd-run.js';
+import { duCommand, pruneCommand } from './cmd-prune.js';
 
 const USAGE = `Usage: kiln COMMAND [OPTIONS]
 
@@ -18,6 +19,8 @@ Commands:
   save      Write images to an OCI (or --format docker) tar archive
   load      Read images from an OCI or Docker tar archive
   import    Make a one-layer image from a root filesystem (tarball or directory)
+  prune     Remove build cache (--all, --keep-storage SIZE, --filter until=DURATION)
+  du        Show disk usage of images, snapshots and build cache
   debug     parse FILE: print a Dockerfile's syntax tree
 
 Environment: KILN_ROOT (default /var/lib/kiln for root)
@@ -36,6 +39,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   load: loadCommand,
   import: importCommand,
   debug: debugCommand,
+  prune: pruneCommand,
+  du: duCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -16,6 +16,9 @@ import { LocalImageResolver, OCI_LAYOUT_PREFIX } from './local-images.js';
 import { hostPlatform } from './platform.js';
 import { BuildRecord } from './build-record.js';
 import type { LayerRef } from '../snapshot/types.js';
+import type { CacheOption } from '../cache/cache-option.js';
+import { acquireBuildLease } from './build-lease.js';
+import { openBuildCacheTransfer } from './build-cache-transfer.js';
 
 export interface BuildRequest {
   readonly contextDir: string;
@@ -29,6 +32,8 @@ export interface BuildRequest {
   readonly allowInsecure: boolean;
   /** --build-context NAME=DIR | docker-image://REF | oci-layout://DIR[:TAG] */
   readonly buildContexts?: Readonly<Record<string, string>>;
+  readonly cacheFrom?: readonly CacheOption[];
+  readonly cacheTo?: readonly CacheOption[];
 }
 
 export interface BuildResult {
@@ -109,7 +114,18 @@ export async function build(
   signal: AbortSignal,
   shared: EngineShared = { inflight: new Map() },
 ): Promise<BuildResult> {
+  const lease = await acquireBuildLease(root.root, { signal });
+  try {
+    return await leasedBuild(root, request, sink, signal, shared);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: ProgressSink, signal: AbortSignal, shared: EngineShared): Promise<BuildResult> {
   const prepared = await prepare(request);
+  const transfer = await openBuildCacheTransfer(root, { cacheFrom: request.cacheFrom ?? [], cacheTo: request.cacheTo ?? [] });
+  for (const message of transfer.warnings) sink.emit({ kind: 'warning', message });
   const platform = hostPlatform();
   const resolver = new LocalImageResolver(root.images, root.content);
   const definition = await buildDefinitionFromDockerfile({
@@ -137,9 +153,9 @@ export async function build(
   const executor = createExecutor({ stateDir: root.execStateDir });
   const solver = new Solver(
     {
-      content: root.content,
-      snapshots: root.snapshots,
-      cache: root.cache,
+      content: transfer.content,
+      snapshots: transfer.snapshots,
+      cache: transfer.cache,
       executor,
       resolveBaseImage: (ref) => resolver.load(ref),
       writeLayer: (upperDir, layerSignal) => writeLayerFromUpperDir(upperDir, root.content, { signal: layerSignal }),
@@ -169,6 +185,7 @@ export async function build(
   if (nonEmpty !== result.layers.length) {
     throw new KilnError(`internal error: ${result.layers.length} layers but ${nonEmpty} non-empty history entries`);
   }
+  await transfer.finish(result.layers, signal);
   const image = await writeImage(root.content, {
     layers: result.layers,
     config: target.config,
