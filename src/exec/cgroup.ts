@@ -118,16 +118,33 @@ export async function createStepCgroup(id: string, opts: { readonly devices: boo
   };
 }
 
-/** Parents whose device policy this process has already written (children inherit it when created). */
+/** Parents known to carry exactly DEVICE_RULES (children inherit a parent's device list when created). */
 const devicesParentsReady = new Set<string>();
 
-/** Writes runc's device rules on the shared kiln parent once; every step cgroup created under it inherits them. */
-async function ensureDevicesParent(parent: string): Promise<void> {
-  if (devicesParentsReady.has(parent)) return;
+async function writeDeviceRules(dir: string): Promise<void> {
+  await writeFile(path.join(dir, 'devices.deny'), 'a');
+  for (const rule of DEVICE_RULES) await writeFile(path.join(dir, 'devices.allow'), rule);
+}
+
+/**
+ * Puts runc's device rules on the shared kiln parent so a step cgroup needs only a mkdir. Returns false when the
+ * parent cannot take them: the kernel refuses to change a device cgroup's default once it has children
+ * (EINVAL), e.g. steps of another builder; the caller then writes the rules on each step's own cgroup.
+ */
+async function ensureDevicesParent(parent: string): Promise<boolean> {
+  if (devicesParentsReady.has(parent)) return true;
   await mkdir(parent, { recursive: true });
-  await writeFile(path.join(parent, 'devices.deny'), 'a');
-  for (const rule of DEVICE_RULES) await writeFile(path.join(parent, 'devices.allow'), rule);
+  const current = (await readFile(path.join(parent, 'devices.list'), 'utf8')).trim().split('\n');
+  if (current.join('\n') !== DEVICE_RULES.join('\n')) {
+    try {
+      await writeDeviceRules(parent);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;
+      throw err;
+    }
+  }
   devicesParentsReady.add(parent);
+  return true;
 }
 
 async function createDevicesCgroup(id: string, dirs: string[]): Promise<boolean> {
@@ -135,15 +152,20 @@ async function createDevicesCgroup(id: string, dirs: string[]): Promise<boolean>
   if (parent === undefined || !existsSync(path.dirname(parent))) return false;
   const dir = path.join(parent, id);
   try {
-    await ensureDevicesParent(parent);
+    const inherited = await ensureDevicesParent(parent);
     await mkdir(dir);
     dirs.push(dir);
+    if (!inherited) await writeDeviceRules(dir);
     return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // Not allowed here (nested container, read-only cgroupfs): fall back to dropping CAP_MKNOD.
     if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
     devicesUnavailable = true;
+    if (dirs.at(-1) === dir) {
+      dirs.pop();
+      await rmdir(dir);
+    }
     return false;
   }
 }
