@@ -114,9 +114,9 @@ async function copyItem(mergedRoot: string, dest: string, item: SelectedItem, wr
   if (item.stat.isDirectory()) {
     if (destStat === null) await mkdirAllInRoot(mergedRoot, dest, 0o755, created);
     else if (!destStat.isDirectory()) throw new CopyDestinationError(`cannot copy directory ${item.source} to non-directory: ${dest}`);
+    const shownBase = dest === '/' ? '' : dest;
     for (const entry of item.entries) {
-      const target = path.join(destHost, ...entry.rel.split('/'));
-      await writer.write(entry.stat, entry.hostPath, target, containerPathOf(mergedRoot, target));
+      await writer.write(entry.stat, entry.hostPath, `${destHost}/${entry.rel}`, `${shownBase}/${entry.rel}`);
     }
     return;
   }
