@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { ContentStore, Descriptor } from '../content/types.js';
 import { OCI_LAYER_GZIP } from './media-types.js';
+import { parallelGzip, parallelGzipAvailable } from './parallel-gzip.js';
 
 export interface LayerBlobOptions {
   readonly signal?: AbortSignal;
@@ -12,6 +13,8 @@ export interface LayerBlobOptions {
   readonly onBytes?: (n: number) => void;
   /** zlib level 1–9 (default 6, gzip's own default). */
   readonly compressionLevel?: number;
+  /** Compress blocks on several threads (default true; falls back to one zlib stream on Node < 20.15). */
+  readonly parallel?: boolean;
 }
 
 export interface StoredLayer {
@@ -19,17 +22,23 @@ export interface StoredLayer {
   readonly diffId: string;
 }
 
-/** Compresses and stores a tar stream as an OCI gzip layer; never holds more than a few chunks in memory. */
+/** Compresses and stores a tar stream as an OCI gzip layer; never holds more than a few blocks in memory. */
 export async function storeLayer(tar: AsyncIterable<Buffer>, content: ContentStore, opts: LayerBlobOptions = {}): Promise<StoredLayer> {
   const hash = createHash('sha256');
-  const gzip = createGzip({ level: opts.compressionLevel ?? 6, chunkSize: 64 * 1024 });
+  const level = opts.compressionLevel ?? 6;
   async function* measured(): AsyncGenerator<Buffer> {
     for await (const chunk of tar) {
+      opts.signal?.throwIfAborted();
       hash.update(chunk);
       opts.onBytes?.(chunk.length);
       yield chunk;
     }
   }
+  if (opts.parallel !== false && parallelGzipAvailable) {
+    const blob = await content.write(parallelGzip(measured(), { level }), OCI_LAYER_GZIP);
+    return { blob, diffId: `sha256:${hash.digest('hex')}` };
+  }
+  const gzip = createGzip({ level, chunkSize: 64 * 1024 });
   const source = Readable.from(measured(), { objectMode: false });
   const feeding = opts.signal ? pipeline(source, gzip, { signal: opts.signal }) : pipeline(source, gzip);
   const writing = content.write(gzip, OCI_LAYER_GZIP);
