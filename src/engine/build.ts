@@ -32,6 +32,8 @@ export interface BuildRequest {
   readonly allowInsecure: boolean;
   /** --build-context NAME=DIR | docker-image://REF | oci-layout://DIR[:TAG] */
   readonly buildContexts?: Readonly<Record<string, string>>;
+  /** --no-cache-filter: stages whose steps ignore the cache. */
+  readonly noCacheFilter?: readonly string[];
   readonly cacheFrom?: readonly CacheOption[];
   readonly cacheTo?: readonly CacheOption[];
 }
@@ -158,7 +160,7 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
       cache: transfer.cache,
       executor,
       resolveBaseImage: (ref) => resolver.load(ref),
-      writeLayer: (upperDir, layerSignal) => writeLayerFromUpperDir(upperDir, root.content, { signal: layerSignal }),
+      writeLayer: (upperDir, layerSignal, onBytes) => writeLayerFromUpperDir(upperDir, root.content, { signal: layerSignal, onBytes }),
       checksumLocal: (opts) => checksumContextSelection({ ...opts, followTopSymlinks: true, statCache }),
       inflight: shared.inflight,
       explainMiss: async (vertex, op, labels) => record.explain(vertex, op, labels),
@@ -169,6 +171,7 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
       signal,
       maxParallelism: request.maxParallelism,
       noCache: request.noCache,
+      noCacheStages: new Set(request.noCacheFilter ?? []),
       allowInsecure: request.allowInsecure,
     },
   );

@@ -135,7 +135,9 @@ export class Solver {
           labels[`files${index}`] = await this.deps.checksumLocal({
             root: source.dir,
             src: action.src,
-            exclude: [...source.exclude, ...action.exclude],
+            exclude: source.exclude,
+            copyExclude: action.exclude,
+            parents: action.parents,
           });
         }),
       );
@@ -155,7 +157,8 @@ export class Solver {
       throw new StepFailedError(vertex, error instanceof Error ? error.message : String(error), { cause: error });
     }
     const key = cacheKeyOf(op, labels);
-    if (!this.opts.noCache) {
+    const skipCache = this.opts.noCache || (vertex.stage !== undefined && this.opts.noCacheStages?.has(vertex.stage) === true);
+    if (!skipCache) {
       const record = await this.deps.cache.get(key);
       if (record && (await this.blobsPresent(record.layers))) {
         sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name, ...locationOf(vertex) });
@@ -232,7 +235,11 @@ export class Solver {
       if (op.kind === 'exec') await this.runExec(vertex, op, rootfs);
       else await this.runFile(vertex, op, rootfs, inputs);
       if (signal.aborted) throw new BuildCancelledError();
-      const layer = await this.deps.writeLayer(active.upperDir, signal);
+      let exported = 0;
+      const layer = await this.deps.writeLayer(active.upperDir, signal, (n) => {
+        exported += n;
+        this.opts.sink.emit({ kind: 'bytes', id: vertex.digest, label: 'exporting layer', current: exported });
+      });
       if (!layer) {
         await this.deps.snapshots.discard(active);
         return parent;

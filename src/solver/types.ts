@@ -19,9 +19,15 @@ export interface SolverDeps {
   readonly executor: Executor & FileOpRunner;
   resolveBaseImage(ref: string): Promise<ResolvedBaseImage>;
   /** Turns an upper dir into a layer blob; undefined when the dir holds no change. */
-  writeLayer(upperDir: string, signal: AbortSignal): Promise<{ blob: Descriptor; diffId: string } | undefined>;
-  /** Content checksum of what a COPY selects from a local directory. */
-  checksumLocal(opts: { root: string; src: readonly string[]; exclude: readonly string[] }): Promise<string>;
+  writeLayer(upperDir: string, signal: AbortSignal, onBytes: (n: number) => void): Promise<{ blob: Descriptor; diffId: string } | undefined>;
+  /** Content checksum of what a COPY selects from a local directory (its .dockerignore, --exclude and --parents applied). */
+  checksumLocal(opts: {
+    root: string;
+    src: readonly string[];
+    exclude: readonly string[];
+    copyExclude: readonly string[];
+    parents: boolean;
+  }): Promise<string>;
   /**
    * Steps running right now in this engine, by cache key, shared by every build of the engine so that two
    * concurrent builds run an identical step once.
@@ -39,6 +45,8 @@ export interface SolveOptions {
   readonly maxParallelism: number;
   /** Ignore cache hits for every step (results are still recorded). */
   readonly noCache: boolean;
+  /** Ignore cache hits only for the steps of these stages (--no-cache-filter). */
+  readonly noCacheStages?: ReadonlySet<string>;
   /** `--allow security.insecure` was given. */
   readonly allowInsecure: boolean;
 }
