@@ -55,6 +55,7 @@ async function runContainer(stateDir: string, spec: RunSpec, io: ExecIO, signal:
     const outcome = await spawnInit({
       namespaces,
       specPath: step.specPath,
+      cwd: step.dir,
       stdin: io.stdin,
       stdout: io.stdout,
       stderr: io.stderr,
@@ -113,7 +114,7 @@ async function runFileOps(stateDir: string, spec: FileOpSpec, signal: AbortSigna
     };
     await writeSpec(step, initSpec);
     const namespaces = ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private'];
-    const outcome = await spawnInit({ namespaces, specPath: step.specPath, signal });
+    const outcome = await spawnInit({ namespaces, specPath: step.specPath, cwd: step.dir, signal });
     if (outcome.aborted) throw signal.reason;
     const failed = outcome.messages.find((m) => m.kind === 'file-failed');
     if (failed !== undefined && failed.kind === 'file-failed') throw new FileOpError(failed.message, failed.name);

@@ -15,6 +15,8 @@ export interface InitLaunch {
   /** unshare's namespace flags, e.g. ["--mount", "--pid", "--fork", ...]. */
   readonly namespaces: readonly string[];
   readonly specPath: string;
+  /** The step's own directory: unshare's cwd, so a core dump it writes when re-raising a fatal signal goes away with the step. */
+  readonly cwd: string;
   readonly stdin?: Readable;
   /** Where the command's stdout and stderr go; undefined collects them into the diagnostics. */
   readonly stdout?: Writable;
@@ -83,6 +85,7 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
     // A minimal environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS would cost start-up time on every step.
     const child = spawn(tools!.setpriv, args, {
       env: {},
+      cwd: launch.cwd,
       stdio: [launch.stdin && !useTty ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(useTty ? (['pipe'] as const) : [])],
     });
     let diag = '';
