@@ -4,18 +4,33 @@ import { buildDefinitionFromDockerfile } from '../dist/frontend/index.js';
 
 const STAGES = 10;
 
+/**
+ * A realistic mix, scaled up: RUN and COPY dominate, ENV/ARG values build on earlier ones, heredocs and mounts appear,
+ * and each stage ends with one CMD. The final stage copies from every other stage, so all of them are lowered.
+ */
 function generate(instructions) {
+  // One in twenty instructions is an ENV, one an ARG: the RUN environment grows to ~50 variables per stage.
   const kinds = [
-    (i) => `RUN apt-get install -y pkg${i} \\\n    && echo "$HOME/\${V${i - 5}:-none}" done${i}`,
-    (i) => `COPY --chown=app:app src/${i} /dst/\${A${i - 4}}/${i}`,
-    (i) => `ENV KEY${i}="value ${i}" OTHER${i}=$KEY${i - 10}`,
+    (i) => `RUN apt-get install -y pkg${i} \\\n    && echo "$HOME/\${V${i}:-none}" done${i}`,
+    (i) => `COPY --chown=app:app src/${i} /dst/\${A${i - 2}}/${i}`,
+    (i) => `ENV KEY${i}="value ${i}" PATH=$PATH:/opt/${i}/bin`,
+    (i) => `ARG A${i}=\${A${i - 20}:-1}`,
+    (i) => `RUN --mount=type=cache,target=/cache/${i} make -C /src/${i}`,
     (i) => `LABEL com.example.k${i}="v${i}"`,
-    (i) => `ARG A${i}=\${A${i - 10}:-1}`,
-    (i) => `CMD ["/bin/app", "--n", "${i}"]`,
+    (i) => `RUN ./configure --prefix=/usr/local && make -j4 && make install`,
+    (i) => `COPY ["a ${i}", "b", "/dst/${i}/"]`,
+    (i) => `RUN <<EOF\nset -e\necho ${i}\nEOF`,
     (i) => `WORKDIR /w/${i}`,
-    (i) => `RUN --mount=type=cache,target=/cache/${i} <<EOF\necho ${i}\nEOF`,
+    (i) => `RUN ["/bin/true", "${i}"]`,
+    (i) => `COPY --link rel/${i} ./`,
     (i) => `# comment ${i}\nEXPOSE ${1 + (i % 65534)}/tcp`,
-    (i) => `USER app${i}`,
+    (i) => `RUN test -f /etc/${i} || touch /etc/${i}`,
+    (i) => `ADD archive${i}.tar.gz /opt/${i}/`,
+    (i) => `USER app`,
+    (i) => `RUN echo ${i} > /tmp/${i}`,
+    (i) => `COPY --from=busybox:latest /bin/busybox /bin/bb${i}`,
+    (i) => `RUN ls -la /w/${i}`,
+    (i) => `USER root`,
   ];
   const perStage = Math.floor(instructions / STAGES);
   const lines = ['# syntax=docker/dockerfile:1', 'ARG BASE=busybox'];
@@ -24,12 +39,14 @@ function generate(instructions) {
     const last = s === STAGES - 1;
     lines.push(last ? 'FROM $BASE AS final' : `FROM $BASE AS stage${s}`);
     count++;
-    const body = last ? instructions - count : perStage - 1;
+    const body = (last ? instructions - count : perStage - 1) - 1;
     for (let k = 0; k < body; k++) {
       if (last && k < STAGES - 1) lines.push(`COPY --from=stage${k} /w /from/${k}`);
       else lines.push(kinds[count % kinds.length](count));
       count++;
     }
+    lines.push('CMD ["/bin/app"]');
+    count++;
   }
   return { text: `${lines.join('\n')}\n`, count };
 }

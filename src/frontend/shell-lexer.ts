@@ -119,21 +119,37 @@ class ShellWord {
   private readonly escape: number;
 
   constructor(
-    private readonly cps: readonly number[],
     private readonly source: string,
     private readonly env: ExpansionEnv,
     escapeChar: string,
     private readonly modes: ExpansionModes,
+    /** Word splitting is only computed when asked for (it costs a string per character). */
+    private readonly splitWords: boolean,
   ) {
     this.escape = escapeChar.codePointAt(0)!;
   }
 
   private peek(): number {
-    return this.pos < this.cps.length ? this.cps[this.pos]! : EOF;
+    return this.pos < this.source.length ? this.source.codePointAt(this.pos)! : EOF;
   }
 
   private next(): number {
-    return this.pos < this.cps.length ? this.cps[this.pos++]! : EOF;
+    if (this.pos >= this.source.length) return EOF;
+    const cp = this.source.codePointAt(this.pos)!;
+    this.pos += cp > 0xffff ? 2 : 1;
+    return cp;
+  }
+
+  /** End of the run of characters from `pos` that none of `specials` (nor the escape) interrupts. */
+  private plainRunEnd(stop: number, quotes: boolean): number {
+    const src = this.source;
+    let end = this.pos;
+    while (end < src.length) {
+      const c = src.charCodeAt(end);
+      if (c === 0x24 || c === this.escape || c === stop || (quotes && (c === 0x27 || c === 0x22))) break;
+      end++;
+    }
+    return end;
   }
 
   private fail(kind: WordExpansionErrorKind, detail: string, variable?: string): never {
@@ -153,56 +169,56 @@ class ShellWord {
 
   private processLoop(stop: number): { word: string; words: string[] } {
     let result = '';
-    const words = new WordCollector();
-    while (this.peek() !== EOF) {
+    const words = this.splitWords ? new WordCollector() : undefined;
+    const quotes = !this.modes.skipProcessQuotes;
+    while (this.pos < this.source.length) {
       let ch = this.peek();
       if (stop !== EOF && ch === stop) {
         this.next();
-        return { word: result, words: words.finish() };
+        return { word: result, words: words?.finish() ?? [] };
       }
       if (ch === 0x24 /* $ */) {
         const value = this.processDollar();
         result += value;
-        words.addString(value);
-      } else if (ch === 0x27 /* ' */ && !this.modes.skipProcessQuotes) {
+        words?.addString(value);
+      } else if (ch === 0x27 /* ' */ && quotes) {
         const value = this.processSingleQuote();
         result += value;
-        words.addRawString(value);
-      } else if (ch === 0x22 /* " */ && !this.modes.skipProcessQuotes) {
+        words?.addRawString(value);
+      } else if (ch === 0x22 /* " */ && quotes) {
         const value = this.processDoubleQuote();
         result += value;
-        words.addRawString(value);
-      } else {
-        ch = this.next();
-        if (ch === this.escape) {
-          if (this.rawEscapes) {
-            words.addRawChar(ch);
-            result += String.fromCodePoint(ch);
-          }
-          ch = this.next();
-          if (ch === EOF) break;
-          words.addRawChar(ch);
-        } else {
-          words.addChar(ch);
+        words?.addRawString(value);
+      } else if (ch === this.escape) {
+        this.next();
+        if (this.rawEscapes) {
+          words?.addRawChar(ch);
+          result += String.fromCodePoint(ch);
         }
+        ch = this.next();
+        if (ch === EOF) break;
+        words?.addRawChar(ch);
         result += String.fromCodePoint(ch);
+      } else {
+        const end = this.plainRunEnd(stop, quotes);
+        const chunk = this.source.slice(this.pos, end);
+        this.pos = end;
+        result += chunk;
+        words?.addString(chunk);
       }
     }
     if (stop !== EOF) {
       this.fail('missing-brace', `unexpected end of statement while looking for matching ${String.fromCodePoint(stop)}`);
     }
-    return { word: result, words: words.finish() };
+    return { word: result, words: words?.finish() ?? [] };
   }
 
   private processSingleQuote(): string {
-    this.next();
-    let result = this.modes.rawQuotes ? "'" : '';
-    for (;;) {
-      const ch = this.next();
-      if (ch === EOF) this.fail('unterminated-quote', 'unexpected end of statement while looking for matching single-quote');
-      if (ch === 0x27) return this.modes.rawQuotes ? `${result}'` : result;
-      result += String.fromCodePoint(ch);
-    }
+    const close = this.source.indexOf("'", this.pos + 1);
+    if (close < 0) this.fail('unterminated-quote', 'unexpected end of statement while looking for matching single-quote');
+    const body = this.source.slice(this.pos + 1, close);
+    this.pos = close + 1;
+    return this.modes.rawQuotes ? `'${body}'` : body;
   }
 
   private processDoubleQuote(): string {
@@ -217,6 +233,12 @@ class ShellWord {
       }
       if (peeked === 0x24) {
         result += this.processDollar();
+        continue;
+      }
+      if (peeked !== this.escape) {
+        const end = this.plainRunEnd(0x22, false);
+        result += this.source.slice(this.pos, end);
+        this.pos = end;
         continue;
       }
       let ch = this.next();
@@ -432,19 +454,15 @@ function trimSuffix(pattern: string, value: string, greedy: boolean, source: str
   return reverseString(trimPrefix(reversePattern(pattern), reverseString(value), greedy, source));
 }
 
-function toCodePoints(word: string): number[] {
-  const cps: number[] = [];
-  for (let i = 0; i < word.length; i++) {
-    const cp = word.codePointAt(i)!;
-    cps.push(cp);
-    if (cp > 0xffff) i++;
-  }
-  return cps;
-}
-
 /** Expand one word with full detail (single word, split words, matched and unmatched names). */
-export function expandWordDetailed(word: string, env: ExpansionEnv, escapeChar = '\\', modes: ExpansionModes = {}): ExpansionResult {
-  const sw = new ShellWord(toCodePoints(word), word, env, escapeChar, modes);
+export function expandWordDetailed(
+  word: string,
+  env: ExpansionEnv,
+  escapeChar = '\\',
+  modes: ExpansionModes = {},
+  splitWords = true,
+): ExpansionResult {
+  const sw = new ShellWord(word, env, escapeChar, modes, splitWords);
   const { word: result, words } = sw.processStopOn(EOF, false);
   return { word: result, words, matched: sw.matched, unmatched: sw.unmatched };
 }
@@ -460,7 +478,7 @@ function hasSpecial(word: string, escapeChar: string): boolean {
 /** Single-word mode: quotes removed, variables expanded, no splitting (ENV values, WORKDIR, COPY paths...). */
 export function expandWord(word: string, env: ExpansionEnv, escapeChar = '\\'): string {
   if (!hasSpecial(word, escapeChar)) return word;
-  return expandWordDetailed(word, env, escapeChar).word;
+  return expandWordDetailed(word, env, escapeChar, {}, false).word;
 }
 
 /** Word-splitting mode: split on unquoted whitespace (including whitespace from unquoted variables). */
