@@ -1,5 +1,6 @@
 // Dockerfile word expansion ($VAR, ${VAR:-x}, quotes, escapes), matching BuildKit's shell lexer.
 import { KilnError } from '../errors.js';
+import { InvalidShellPattern, shellPatternToRegex, trimPrefix, trimSuffix } from './shell-pattern.js';
 
 export type WordExpansionErrorKind =
   | 'unterminated-quote'
@@ -253,6 +254,15 @@ class ShellWord {
     }
   }
 
+  private withPattern<T>(pattern: string, use: () => T): T {
+    try {
+      return use();
+    } catch (err) {
+      if (err instanceof InvalidShellPattern) this.fail('invalid-pattern', `invalid pattern (${pattern}) in substitution: ${err.message}`);
+      throw err;
+    }
+  }
+
   private lookup(name: string): string | undefined {
     const value = this.env.get(name);
     if (value === undefined) this.unmatched.add(name);
@@ -353,7 +363,7 @@ class ShellWord {
           greedy = true;
           pattern = pattern.slice(1);
         }
-        return op === 0x25 ? trimSuffix(pattern, value ?? '', greedy, this.source) : trimPrefix(pattern, value ?? '', greedy, this.source);
+        return this.withPattern(pattern, () => (op === 0x25 ? trimSuffix(pattern, value ?? '', greedy) : trimPrefix(pattern, value ?? '', greedy)));
       }
       default:
         return this.fail('unsupported-modifier', `unsupported modifier (${modifier}) in substitution`);
@@ -380,78 +390,9 @@ class ShellWord {
     const found = this.lookup(name);
     if (found === undefined && this.modes.skipUnsetEnv) return `\${${name}/${pattern}/${replacement}}`;
     const value = found ?? '';
-    const re = shellPatternToRegex(pattern, true, false, this.source, replaceAll ? 'gu' : 'u');
+    const re = this.withPattern(pattern, () => shellPatternToRegex(pattern, true, false, replaceAll ? 'gu' : 'u'));
     return value.replace(re, () => replacement);
   }
-}
-
-/** A shell pattern (`*`, `?`, `\` escapes; no brackets) as a regular expression. */
-function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean, source: string, flags = 'u'): RegExp {
-  const cps = Array.from(pattern);
-  let out = anchored ? '^' : '';
-  const star = greedy ? '.*' : '.*?';
-  for (let i = 0; i < cps.length; i++) {
-    const tok = cps[i]!;
-    switch (tok) {
-      case '*':
-        out += star;
-        continue;
-      case '?':
-        out += '.';
-        continue;
-      case '\\': {
-        // `\}` and `\/` escape the ${} syntax, not the pattern.
-        const nextTok = cps[i + 1];
-        if (nextTok === '}' || nextTok === '/') continue;
-        i++;
-        if (nextTok !== '*' && nextTok !== '?' && nextTok !== '\\') {
-          throw new WordExpansionError('invalid-pattern', `invalid pattern (${pattern}) in substitution: invalid escape '\\${nextTok ?? ''}'`, source);
-        }
-        out += `\\${nextTok}`;
-        continue;
-      }
-      case '[': case ']': case '{': case '}': case '.': case '+': case '(': case ')': case '|': case '^': case '$':
-        out += `\\${tok}`;
-        continue;
-      default:
-        out += tok;
-    }
-  }
-  return new RegExp(out, flags);
-}
-
-function trimPrefix(pattern: string, value: string, greedy: boolean, source: string): string {
-  const match = shellPatternToRegex(pattern, greedy, true, source).exec(value);
-  return match === null ? value : value.slice(match[0].length);
-}
-
-/** Reverse a pattern without reversing its escapes: `a\*c` becomes `c\*a`. */
-function reversePattern(pattern: string): string {
-  const cps = Array.from(pattern);
-  const out: string[] = new Array<string>(cps.length);
-  const last = cps.length - 1;
-  for (let i = 0; i <= last; ) {
-    const tok = cps[i]!;
-    const outIdx = last - i;
-    if (tok === '\\' && i !== last) {
-      out[outIdx - 1] = tok;
-      out[outIdx] = cps[i + 1]!;
-      i += 2;
-    } else {
-      out[outIdx] = tok;
-      i++;
-    }
-  }
-  return out.join('');
-}
-
-function reverseString(s: string): string {
-  return Array.from(s).reverse().join('');
-}
-
-/** Regular expressions cannot find the shortest rightmost match, so search the reversed value from the left. */
-function trimSuffix(pattern: string, value: string, greedy: boolean, source: string): string {
-  return reverseString(trimPrefix(reversePattern(pattern), reverseString(value), greedy, source));
 }
 
 /** Expand one word with full detail (single word, split words, matched and unmatched names). */
