@@ -39,6 +39,8 @@ async function runContainer(stateDir: string, spec: RunSpec, io: ExecIO, signal:
       emptyDir: base.emptyDir,
       mergedDir: step.mergedDir,
       filesDir: step.filesDir,
+      probeDir: step.probeDir,
+      mountpointLayerDir: step.mountpointLayerDir,
       process: spec.process,
       hostname: spec.hostname,
       network: spec.network,

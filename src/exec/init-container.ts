@@ -15,7 +15,8 @@ import { bringLoopbackUp } from './loopback.js';
 import { maskKernelPaths } from './masked-paths.js';
 import { mountOverlay } from './overlay-mount.js';
 import { mountDev, mountProc, mountSys } from './system-mounts.js';
-import { bindEtcFiles, mountAll } from './user-mounts.js';
+import { prepareMountpointLayer } from './mountpoint-layer.js';
+import { bindEtcFiles, mountAll, plannedTargets } from './user-mounts.js';
 
 export async function runContainerInit(spec: ContainerInitSpec): Promise<never> {
   for (const procsFile of spec.cgroupProcs) writeFileSync(procsFile, '0');
@@ -55,7 +56,12 @@ export async function runContainerInit(spec: ContainerInitSpec): Promise<never> 
 function buildRoot(spec: ContainerInitSpec): void {
   const root = spec.mergedDir;
   const { lowerDirs, upperDir, workDir } = spec.rootfs;
-  mountOverlay(root, { lowerDirs: [...lowerDirs, spec.stubDir], upper: { upperDir, workDir } }, false);
+  const imageLowers = [...lowerDirs, spec.stubDir];
+  // Without extra mounts the stub layer already holds every target; the probe costs a mount, so skip it then.
+  const targets = spec.mounts.length > 0 ? plannedTargets(spec.mounts) : [];
+  const withMountpoints = prepareMountpointLayer(imageLowers, spec.probeDir, spec.mountpointLayerDir, targets);
+  const lowers = withMountpoints ? [...lowerDirs, spec.mountpointLayerDir, spec.stubDir] : imageLowers;
+  mountOverlay(root, { lowerDirs: lowers, upper: { upperDir, workDir } }, false);
   const proc = mountProc(root);
   const dev = mountDev(root);
   const sys = mountSys(root, !spec.insecure);

@@ -42,6 +42,10 @@ export interface ContainerInitSpec extends InitSpecBase {
   readonly etc: EtcFiles;
   /** Empty host dir where a private tmpfs holds the copies of `file` mounts (secrets) with their owner and mode. */
   readonly filesDir: string;
+  /** Empty host dir for the read-only probe of the image that finds missing mount targets. */
+  readonly probeDir: string;
+  /** Empty host dir that becomes the per-step layer of missing mount targets (below the image, above the stub). */
+  readonly mountpointLayerDir: string;
   /** cgroup.procs files the init moves itself into before anything runs (devices policy, limits). */
   readonly cgroupProcs: readonly string[];
   /** True when a devices cgroup denies raw device access, so CAP_MKNOD can stay as in Docker's default set. */

@@ -10,6 +10,8 @@ export interface StepDir {
   readonly id: string;
   readonly mergedDir: string;
   readonly filesDir: string;
+  readonly probeDir: string;
+  readonly mountpointLayerDir: string;
   readonly specPath: string;
 }
 
@@ -19,8 +21,16 @@ export async function createStepDir(stateDir: string): Promise<StepDir> {
   const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const dir = path.join(stateDir, STEPS_SUBDIR, id);
   await mkdir(path.join(dir, 'merged'), { recursive: true, mode: 0o700 });
-  await mkdir(path.join(dir, 'files'), { mode: 0o700 });
-  return { dir, id, mergedDir: path.join(dir, 'merged'), filesDir: path.join(dir, 'files'), specPath: path.join(dir, 'spec.json') };
+  for (const sub of ['files', 'probe', 'mountpoints']) await mkdir(path.join(dir, sub), { mode: sub === 'mountpoints' ? 0o755 : 0o700 });
+  return {
+    dir,
+    id,
+    mergedDir: path.join(dir, 'merged'),
+    filesDir: path.join(dir, 'files'),
+    probeDir: path.join(dir, 'probe'),
+    mountpointLayerDir: path.join(dir, 'mountpoints'),
+    specPath: path.join(dir, 'spec.json'),
+  };
 }
 
 /** Empty per-source mount points for file ops. */

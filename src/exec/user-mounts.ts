@@ -3,6 +3,7 @@ import { chmodSync, chownSync, copyFileSync, statSync } from 'node:fs';
 import type { EtcFiles } from './init-protocol.js';
 import { MS, mount } from './syscalls.js';
 import { ensureMountTarget } from './mount-target.js';
+import type { PlannedTarget } from './mountpoint-layer.js';
 import { mountOverlay } from './overlay-mount.js';
 import type { ExecMount } from './types.js';
 
@@ -12,6 +13,8 @@ export function bindReadonly(source: string, target: string): void {
 }
 
 /** /etc/hosts, /etc/resolv.conf and /etc/hostname from per-step host files, read-only (as BuildKit does). */
+const ETC_TARGETS = ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'] as const;
+
 export function bindEtcFiles(root: string, etc: EtcFiles): void {
   bindReadonly(etc.hosts, ensureMountTarget(root, '/etc/hosts', 'file'));
   bindReadonly(etc.resolvConf, ensureMountTarget(root, '/etc/resolv.conf', 'file'));
@@ -30,6 +33,24 @@ export interface MountScratch {
 export function mountReadonlyLayers(lowerDirs: readonly string[], target: string, emptyDir: string): void {
   if (lowerDirs.length >= 2) mountOverlay(target, { lowerDirs }, true);
   else bindReadonly(lowerDirs[0] ?? emptyDir, target);
+}
+
+/** Every mount target of the spec, with the kind of entry it needs; /etc files first. */
+export function plannedTargets(mounts: readonly ExecMount[]): PlannedTarget[] {
+  const etc: PlannedTarget[] = ETC_TARGETS.map((p) => ({ path: p, kind: 'file' }));
+  return [
+    ...etc,
+    ...mounts.map((m): PlannedTarget => {
+      switch (m.kind) {
+        case 'bind':
+          return { path: m.target, kind: statSync(m.source).isDirectory() ? 'dir' : 'file' };
+        case 'file':
+          return { path: m.target, kind: 'file' };
+        default:
+          return { path: m.target, kind: 'dir' };
+      }
+    }),
+  ];
 }
 
 export function mountAll(root: string, mounts: readonly ExecMount[], scratch: MountScratch): void {

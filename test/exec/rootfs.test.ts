@@ -31,6 +31,20 @@ describe('Executor.run root filesystem', () => {
     expect(await treeOf(r.upperDir)).toEqual(['x']);
   });
 
+  it('keeps mount points it had to create out of the upper dir', async () => {
+    const secret = join(fx.tmp, 'secret-for-targets');
+    await writeFile(secret, 'x');
+    const r = await runIn(fx, ['sh', '-c', 'ls -d /root/.cache /new/deep/dir /etc/app/key && echo hi > /written'], {
+      mounts: [
+        { kind: 'tmpfs', target: '/root/.cache' },
+        { kind: 'tmpfs', target: '/new/deep/dir' },
+        { kind: 'file', source: secret, target: '/etc/app/key', mode: 0o400, uid: 0, gid: 0 },
+      ],
+    });
+    expect(r.stdout).toBe('/etc/app/key\n/new/deep/dir\n/root/.cache\n');
+    expect(await treeOf(r.upperDir)).toEqual(['written']);
+  });
+
   it('records a deletion of a lower file as a whiteout', async () => {
     const r = await runIn(fx, ['rm', '/etc/group']);
     const st = await stat(join(r.upperDir, 'etc', 'group'));
