@@ -137,7 +137,7 @@ function checkDefaultArgsInFrom(parsed: ParsedDockerfile, linter: Linter, platfo
     if (!image.includes('$')) continue;
     let result: string;
     try {
-      result = expandWordDetailed(image, env, parsed.ast.escapeChar).word;
+      result = expandWordDetailed(image, env, parsed.ast.escapeChar, {}, false).word;
     } catch (err) {
       if (err instanceof WordExpansionError) return;
       throw err;

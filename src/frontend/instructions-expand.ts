@@ -29,7 +29,7 @@ function hasSpecial(word: string, escapeChar: string): boolean {
 export function expandAt(ex: Expander, node: InstructionNode, word: string, env: ExpansionEnv, modes?: ExpansionModes): string {
   if (!hasSpecial(word, ex.escapeChar)) return word;
   try {
-    const r = expandWordDetailed(word, env, ex.escapeChar, modes);
+    const r = expandWordDetailed(word, env, ex.escapeChar, modes, false);
     if (r.unmatched.size > 0) ex.onUnmatched?.(node, r.unmatched, env);
     return r.word;
   } catch (err) {
@@ -51,7 +51,7 @@ export function expandWordsAt(ex: Expander, node: InstructionNode, word: string,
 /** Expansion with the full result (matched and unmatched names), for FROM and its checks. */
 export function expandDetailedAt(ex: Expander, node: InstructionNode, word: string, env: ExpansionEnv) {
   try {
-    return expandWordDetailed(word, env, ex.escapeChar);
+    return expandWordDetailed(word, env, ex.escapeChar, {}, false);
   } catch (err) {
     throw positioned(ex, node, err);
   }

@@ -61,7 +61,7 @@ export function displayText(node: InstructionNode, env: ExpansionEnv, escapeChar
   let expanded = rest;
   if (rest.includes('$')) {
     try {
-      expanded = expandWordDetailed(rest, env, escapeChar, { rawQuotes: true, skipUnsetEnv: true }).word;
+      expanded = expandWordDetailed(rest, env, escapeChar, { rawQuotes: true, skipUnsetEnv: true }, false).word;
     } catch (err) {
       // A name is only for display: show the text as written when it does not expand.
       if (!(err instanceof WordExpansionError)) throw err;

@@ -132,7 +132,7 @@ function stageEdges(ex: Expander, global: GlobalArgs, plan: PlannedStage, names:
     if ((instr.kind === 'copy' || instr.kind === 'add') && instr.from !== undefined) {
       let from = instr.from;
       try {
-        from = expandWordDetailed(instr.from, global.env, ex.escapeChar).word;
+        from = expandWordDetailed(instr.from, global.env, ex.escapeChar, {}, false).word;
       } catch (err) {
         // Lowering reports the bad word with its position; here it just names no stage.
         if (!(err instanceof WordExpansionError)) throw err;

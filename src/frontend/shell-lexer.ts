@@ -115,8 +115,9 @@ class WordCollector {
 class ShellWord {
   private pos = 0;
   private rawEscapes = false;
-  readonly matched = new Set<string>();
-  readonly unmatched = new Set<string>();
+  /** Created on first use: most words name no variable. */
+  matched: Set<string> | undefined;
+  unmatched: Set<string> | undefined;
   private readonly escape: number;
 
   constructor(
@@ -265,8 +266,8 @@ class ShellWord {
 
   private lookup(name: string): string | undefined {
     const value = this.env.get(name);
-    if (value === undefined) this.unmatched.add(name);
-    else this.matched.add(name);
+    if (value === undefined) (this.unmatched ??= new Set()).add(name);
+    else (this.matched ??= new Set()).add(name);
     return value;
   }
 
@@ -395,6 +396,8 @@ class ShellWord {
   }
 }
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /** Expand one word with full detail (single word, split words, matched and unmatched names). */
 export function expandWordDetailed(
   word: string,
@@ -405,7 +408,7 @@ export function expandWordDetailed(
 ): ExpansionResult {
   const sw = new ShellWord(word, env, escapeChar, modes, splitWords);
   const { word: result, words } = sw.processStopOn(EOF, false);
-  return { word: result, words, matched: sw.matched, unmatched: sw.unmatched };
+  return { word: result, words, matched: sw.matched ?? NO_NAMES, unmatched: sw.unmatched ?? NO_NAMES };
 }
 
 function hasSpecial(word: string, escapeChar: string): boolean {
