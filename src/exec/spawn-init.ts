@@ -155,6 +155,8 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
       ended = true;
       launch.signal.removeEventListener('abort', onAbort);
       if (launch.stdin && stdinPipe) launch.stdin.unpipe(stdinPipe);
+      // Unpiped, a flowing stdin (a terminal, process.stdin) would keep reading and keep the builder alive.
+      if (launch.stdin && !useTty) launch.stdin.pause();
       if (launch.stdout) stdoutPipe.unpipe(launch.stdout);
       if (launch.stderr) stderrPipe.unpipe(launch.stderr);
       let messages: StatusMessage[];

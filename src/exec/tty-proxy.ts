@@ -40,6 +40,8 @@ export function attachTty(pid: number, fd: number, io: { readonly stdin?: Readab
     });
     stream.on('close', () => {
       io.stdin?.unpipe(stream);
+      // Unpiped, a flowing stdin (a terminal, process.stdin) would keep reading and keep the builder alive.
+      io.stdin?.pause();
       resolve();
     });
   });
