@@ -18,6 +18,7 @@ import {
 } from './lower-config.js';
 import { lowerCopy } from './lower-copy.js';
 import { normalizeReference, StepCounter } from './lower-names.js';
+import { resolveImageAt } from './lower-resolve.js';
 import { lowerRun } from './lower-run.js';
 import {
   DEFAULT_PATH,
@@ -54,21 +55,9 @@ function cloneConfig(config: ImageRuntimeConfig): MutableConfig {
   return structuredClone(config) as MutableConfig;
 }
 
-async function resolveImage(ctx: BuildContext, ref: string, platform: Platform, node: InstructionNode) {
-  try {
-    return await ctx.request.resolver.resolveImageConfig(ref, platform);
-  } catch (err) {
-    if (err instanceof DockerfileError) throw err;
-    const reason = err instanceof Error ? err.message : String(err);
-    const wrapped = instructionError(ctx.ex.source, node, `failed to resolve base image ${JSON.stringify(ref)}: ${reason}`);
-    (wrapped as { cause?: unknown }).cause = err;
-    throw wrapped;
-  }
-}
-
 async function imageStart(ctx: BuildContext, plan: StagePlan, steps: StepCounter, ref: string): Promise<StageStart> {
   const node = plan.definition.from.node;
-  const resolved = await resolveImage(ctx, ref, plan.platform, node);
+  const resolved = await resolveImageAt(ctx, ref, plan.platform, node);
   const root = makeVertex({ kind: 'source-image', ref, platform: plan.platform }, [], steps.next(`FROM ${normalizeReference(ref)}`), {
     location: locationOfNode(ctx.ex.source.file, node),
     stage: plan.definition.name ?? String(plan.definition.index),

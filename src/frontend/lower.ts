@@ -10,6 +10,7 @@ import { instructionError } from './instructions-error.js';
 import type { Expander } from './instructions-expand.js';
 import { suggestClosest, withSuggestion } from './instructions-suggest.js';
 import { normalizeReference } from './lower-names.js';
+import { resolveImageAt } from './lower-resolve.js';
 import { checkCycles, planStages, SourceNames, type PlannedStage } from './lower-plan.js';
 import { lowerStage } from './lower-stage.js';
 import type { BuildContext, LoweredStage, LowerRequest, SourceRef } from './lower-state.js';
@@ -78,6 +79,11 @@ export async function lowerDockerfile(
   let ignoreMatcher: ExcludeMatcher | undefined;
   const localContexts = new Map<string, Vertex>();
 
+  const imageSource = (ref: string, node: InstructionNode, stageLabel: string): Vertex =>
+    makeVertex({ kind: 'source-image', ref, platform: request.platform }, [], `[${stageLabel || 'internal'}] FROM ${normalizeReference(ref)}`, {
+      location: { file: ast.file, startLine: node.startLine, endLine: node.endLine },
+    });
+
   const ctx: BuildContext = {
     parsed,
     request,
@@ -115,11 +121,11 @@ export async function lowerDockerfile(
         case 'scratch':
           return makeVertex({ kind: 'source-scratch' }, [], 'scratch');
         case 'image':
-          return makeVertex({ kind: 'source-image', ref: ref.ref, platform: request.platform }, [], `[${stageLabel || 'internal'}] FROM ${normalizeReference(ref.ref)}`);
+          // Resolved like BuildKit does for any image it reads, so a misspelt stage name fails here, on its line.
+          await resolveImageAt(ctx, ref.ref, request.platform, node);
+          return imageSource(ref.ref, node, stageLabel);
         case 'context': {
-          if (ref.context.kind === 'image') {
-            return makeVertex({ kind: 'source-image', ref: ref.context.ref, platform: request.platform }, [], `[${stageLabel || 'internal'}] FROM ${normalizeReference(ref.context.ref)}`);
-          }
+          if (ref.context.kind === 'image') return imageSource(ref.context.ref, node, stageLabel);
           let vertex = localContexts.get(ref.name);
           if (vertex === undefined) {
             vertex = makeVertex({ kind: 'source-local', name: ref.name, exclude: [] }, [], `[internal] load build context ${ref.name}`);

@@ -174,7 +174,22 @@ describe('positioned errors', () => {
     };
     const err = await buildError('FROM nothere:1\n', { resolver: failing });
     expect(err.line).toBe(1);
-    expect(err.reason).toBe('failed to resolve base image "nothere:1": image "nothere:1" was not found');
+    expect(err.reason).toBe('failed to resolve image "nothere:1": image "nothere:1" was not found');
+  });
+
+  it('suggests the stage a misspelt --from meant when no such image exists', async () => {
+    const failing: ImageMetaResolver = {
+      async resolveImageConfig(ref) {
+        if (ref === 'busybox') return { digest: 'sha256:0', config: {}, history: [] };
+        throw new Error('not found');
+      },
+    };
+    const err = await buildError('FROM busybox AS builder
+FROM busybox
+COPY --from=biulder /a /a
+', { resolver: failing });
+    expect(err.line).toBe(3);
+    expect(err.reason).toBe('failed to resolve image "biulder": not found (did you mean stage "builder"?)');
   });
 });
 
