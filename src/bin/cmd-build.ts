@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { parseCacheOption } from '../cache/cache-option.js';
 import { checkBuild, type BuildRequest } from '../engine/build.js';
 import { Engine } from '../engine/engine.js';
+import { parseSecretFlag } from '../engine/secrets.js';
 import { openKilnRoot, defaultKilnRoot } from '../engine/kiln-root.js';
 import { boolFlag, keyValues, listFlag, parseFlags, stringFlag } from './flags.js';
 import { progressDisplayFor } from './progress-choice.js';
@@ -25,6 +26,7 @@ const BUILD_FLAGS = {
   quiet: { type: 'boolean', short: 'q' },
   'build-context': { type: 'string', multiple: true },
   print: { type: 'string' },
+  secret: { type: 'string', multiple: true },
   'cache-from': { type: 'string', multiple: true },
   'cache-to': { type: 'string', multiple: true },
 } as const;
@@ -51,6 +53,11 @@ export async function buildCommand(args: readonly string[], signal: AbortSignal)
     noCacheFilter: listFlag(values, 'no-cache-filter').flatMap((list) => list.split(',')).filter((stage) => stage !== ''),
     maxParallelism,
     allowInsecure: allow.includes('security.insecure'),
+    secrets: Object.fromEntries(listFlag(values, 'secret').map((text) => {
+      const { id, spec } = parseSecretFlag(text);
+      return [id, spec];
+    })),
+    clientEnv: process.env,
     buildContexts: keyValues('build', '--build-context', listFlag(values, 'build-context')),
     cacheFrom: listFlag(values, 'cache-from').map((text) => parseCacheOption(text, '--cache-from')),
     cacheTo: listFlag(values, 'cache-to').map((text) => parseCacheOption(text, '--cache-to')),

@@ -34,6 +34,23 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** Takes the lock now or returns undefined if a live process holds it. */
+export async function tryFileLock(lockPath: string): Promise<(() => Promise<void>) | undefined> {
+  try {
+    await acquire(lockPath, 0);
+  } catch (error) {
+    if (error instanceof KilnError) return undefined;
+    throw error;
+  }
+  return () => rm(lockPath, { force: true });
+}
+
+/** Waits for the lock; the returned function releases it. */
+export async function takeFileLock(lockPath: string, timeoutMs: number): Promise<() => Promise<void>> {
+  await acquire(lockPath, timeoutMs);
+  return () => rm(lockPath, { force: true });
+}
+
 export async function withFileLock<T>(lockPath: string, work: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   await acquire(lockPath, timeoutMs);
   try {

@@ -15,6 +15,7 @@ import type { KilnRoot } from './kiln-root.js';
 import { LocalImageResolver, OCI_LAYOUT_PREFIX } from './local-images.js';
 import { hostPlatform } from './platform.js';
 import { BuildRecord } from './build-record.js';
+import { readSecrets, secretsDirFor, type SecretSpec } from './secrets.js';
 import type { LayerRef } from '../snapshot/types.js';
 import type { CacheOption } from '../cache/cache-option.js';
 import { acquireBuildLease } from './build-lease.js';
@@ -32,6 +33,10 @@ export interface BuildRequest {
   readonly allowInsecure: boolean;
   /** --build-context NAME=DIR | docker-image://REF | oci-layout://DIR[:TAG] */
   readonly buildContexts?: Readonly<Record<string, string>>;
+  /** --secret: where each secret's value comes from. */
+  readonly secrets?: Readonly<Record<string, SecretSpec>>;
+  /** The client's environment, for --secret env= and bare --build-arg names. */
+  readonly clientEnv?: NodeJS.ProcessEnv;
   /** --no-cache-filter: stages whose steps ignore the cache. */
   readonly noCacheFilter?: readonly string[];
   readonly cacheFrom?: readonly CacheOption[];
@@ -140,6 +145,7 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
     contextExcludes: prepared.excludes,
     namedContexts: prepared.namedContexts,
   });
+  const secrets = await readSecrets(request.secrets ?? {}, request.clientEnv ?? {});
   const states = new Map<string, VertexState>();
   const outer = sink;
   sink = {
@@ -173,6 +179,9 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
       noCache: request.noCache,
       noCacheStages: new Set(request.noCacheFilter ?? []),
       allowInsecure: request.allowInsecure,
+      cacheMountsDir: root.cacheMountsDir,
+      secrets,
+      secretsDir: secretsDirFor(root.execStateDir),
     },
   );
   const target = definition.target;

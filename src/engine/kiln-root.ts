@@ -7,6 +7,7 @@ import { FileContentStore } from '../content/file-content-store.js';
 import { FileImageStore } from '../content/file-image-store.js';
 import { cleanupStaleExecState } from '../exec/index.js';
 import { OverlaySnapshotter } from '../snapshot/overlay-snapshotter.js';
+import { cleanupStaleSecrets, secretsDirFor } from './secrets.js';
 
 export interface KilnRoot {
   readonly root: string;
@@ -38,5 +39,6 @@ export async function openKilnRoot(root: string): Promise<KilnRoot> {
   await Promise.all([content.init(), images.init(), snapshots.init(), cache.init(), mkdir(execStateDir, { recursive: true }), mkdir(cacheMountsDir, { recursive: true })]);
   await snapshots.cleanupStale();
   await cleanupStaleExecState(execStateDir);
+  await cleanupStaleSecrets(secretsDirFor(execStateDir));
   return { root, content, images, snapshots, cache, execStateDir, cacheMountsDir, statCachePath: join(root, 'context-stat-cache.json') };
 }

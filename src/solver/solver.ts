@@ -2,12 +2,13 @@
 import { Writable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { cacheKeyOf } from '../cache/cache-key.js';
-import { KilnError, NotSupportedError } from '../errors.js';
+import { KilnError } from '../errors.js';
 import type { ExecMount, FileSource, NetworkMode } from '../exec/types.js';
 import type { Digest, Op, Vertex } from '../llb/types.js';
 import { chainIdOf } from '../snapshot/chain-id.js';
 import type { LayerRef } from '../snapshot/types.js';
 import { BuildCancelledError, BuildStepError, StepFailedError } from './errors.js';
+import { planRunMounts } from './run-mounts.js';
 import type { SolveOptions, SolverDeps, VertexResult } from './types.js';
 
 /** "Dockerfile:3" (or "Dockerfile:3-5") for progress lines. */
@@ -126,6 +127,23 @@ export class Solver {
     inputs.forEach((input, index) => {
       labels[`input${index}`] = input.kind === 'local' ? `local:${input.name}` : (input.layers.at(-1)?.chainId ?? 'scratch');
     });
+    if (op.kind === 'exec') {
+      // A bind of the build context reads files: their content is part of the key, as for COPY.
+      await Promise.all(
+        op.mounts.map(async (mount, index) => {
+          if (mount.kind !== 'bind' || mount.from === undefined) return;
+          const source = inputs[mount.from];
+          if (source?.kind !== 'local') return;
+          labels[`mount${index}`] = await this.deps.checksumLocal({
+            root: source.dir,
+            src: [mount.source === '/' || mount.source === '' ? '.' : mount.source.replace(/^\/+/, '')],
+            exclude: source.exclude,
+            copyExclude: [],
+            parents: false,
+          });
+        }),
+      );
+    }
     if (op.kind === 'file') {
       await Promise.all(
         op.actions.map(async (action, index) => {
@@ -232,7 +250,7 @@ export class Solver {
     const active = await this.deps.snapshots.prepare();
     try {
       const rootfs = { kind: 'overlay' as const, lowerDirs, upperDir: active.upperDir, workDir: active.workDir };
-      if (op.kind === 'exec') await this.runExec(vertex, op, rootfs);
+      if (op.kind === 'exec') await this.runExec(vertex, op, rootfs, inputs);
       else await this.runFile(vertex, op, rootfs, inputs);
       if (signal.aborted) throw new BuildCancelledError();
       let exported = 0;
@@ -257,22 +275,46 @@ export class Solver {
     vertex: Vertex,
     op: Extract<Op, { kind: 'exec' }>,
     rootfs: { kind: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string },
+    inputs: readonly VertexResult[],
   ): Promise<void> {
-    const mounts: ExecMount[] = [];
-    const unsupported = op.mounts[0];
-    if (unsupported) {
-      throw new StepFailedError(vertex, `RUN --mount=type=${unsupported.kind} is not supported yet`, {
-        cause: new NotSupportedError(`RUN --mount=type=${unsupported.kind}`),
-      });
-    }
     if (op.security === 'insecure' && !this.opts.allowInsecure) {
       throw new StepFailedError(vertex, 'RUN --security=insecure needs the build to be started with --allow security.insecure');
     }
+    let planned;
+    try {
+      planned = await planRunMounts(op, inputs, {
+        lowerDirsOf: (layers) => this.deps.snapshots.lowerDirsOf(layers, this.abort.signal),
+        prepareScratch: () => this.deps.snapshots.prepare(),
+        discardScratch: (active) => this.deps.snapshots.discard(active),
+        fileOps: this.deps.executor,
+        cacheMountsDir: this.opts.cacheMountsDir,
+        secrets: this.opts.secrets,
+        secretsDir: this.opts.secretsDir,
+        signal: this.abort.signal,
+      });
+    } catch (error) {
+      if (this.abort.signal.aborted) throw new BuildCancelledError();
+      throw new StepFailedError(vertex, error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    try {
+      await this.runProcess(vertex, op, rootfs, planned.mounts, planned.env);
+    } finally {
+      await planned.release();
+    }
+  }
+
+  private async runProcess(
+    vertex: Vertex,
+    op: Extract<Op, { kind: 'exec' }>,
+    rootfs: { kind: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string },
+    mounts: readonly ExecMount[],
+    extraEnv: readonly string[],
+  ): Promise<void> {
     const network: NetworkMode = op.network === 'none' ? 'none' : 'host';
     const status = await this.deps.executor.run(
       {
         rootfs,
-        process: { args: op.args, env: op.env, cwd: op.cwd, user: op.user },
+        process: { args: op.args, env: [...op.env, ...extraEnv], cwd: op.cwd, user: op.user },
         hostname: `kiln-${vertex.digest.slice(7, 19)}`,
         network,
         mounts,

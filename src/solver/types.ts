@@ -49,6 +49,12 @@ export interface SolveOptions {
   readonly noCacheStages?: ReadonlySet<string>;
   /** `--allow security.insecure` was given. */
   readonly allowInsecure: boolean;
+  /** Where RUN --mount=type=cache directories persist. */
+  readonly cacheMountsDir: string;
+  /** --secret values by id; they reach steps only through secret mounts, never keys, layers or logs. */
+  readonly secrets: ReadonlyMap<string, Buffer>;
+  /** A tmpfs directory for secret files while a step runs. */
+  readonly secretsDir: string;
 }
 
 export type VertexResult =
