@@ -33,7 +33,7 @@ export interface PlannedMounts {
 }
 
 /** Refuses sources that climb out of their root ("../x"): they must stay inside the stage or context. */
-function checkedSource(source: string): string {
+export function checkedMountSource(source: string): string {
   const normal = posix.normalize(source);
   if (normal === '..' || normal.startsWith('../') || normal.startsWith('/..')) {
     throw new KilnError(`mount source "${source}" is outside its root (the build context or the stage it comes from)`);
@@ -101,7 +101,7 @@ async function planBind(
   deps: RunMountDeps,
   releases: Array<() => Promise<void>>,
 ): Promise<ExecMount> {
-  const source = checkedSource(mount.source);
+  const source = checkedMountSource(mount.source);
   const input = mount.from === undefined ? undefined : inputs[mount.from];
   if (!input) throw new KilnError(`RUN --mount=type=bind,target=${mount.target}: its source was not solved`);
   if (input.kind === 'local') {

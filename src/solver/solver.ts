@@ -8,7 +8,7 @@ import type { Digest, Op, Vertex } from '../llb/types.js';
 import { chainIdOf } from '../snapshot/chain-id.js';
 import type { LayerRef } from '../snapshot/types.js';
 import { BuildCancelledError, BuildStepError, StepFailedError } from './errors.js';
-import { planRunMounts } from './run-mounts.js';
+import { checkedMountSource, planRunMounts } from './run-mounts.js';
 import type { SolveOptions, SolverDeps, VertexResult } from './types.js';
 
 /** "Dockerfile:3" (or "Dockerfile:3-5") for progress lines. */
@@ -134,9 +134,10 @@ export class Solver {
           if (mount.kind !== 'bind' || mount.from === undefined) return;
           const source = inputs[mount.from];
           if (source?.kind !== 'local') return;
+          const within = checkedMountSource(mount.source);
           labels[`mount${index}`] = await this.deps.checksumLocal({
             root: source.dir,
-            src: [mount.source === '/' || mount.source === '' ? '.' : mount.source.replace(/^\/+/, '')],
+            src: [within === '/' ? '.' : within.slice(1)],
             exclude: source.exclude,
             copyExclude: [],
             parents: false,
