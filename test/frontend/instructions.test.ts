@@ -184,10 +184,7 @@ describe('positioned errors', () => {
         throw new Error('not found');
       },
     };
-    const err = await buildError('FROM busybox AS builder
-FROM busybox
-COPY --from=biulder /a /a
-', { resolver: failing });
+    const err = await buildError('FROM busybox AS builder\nFROM busybox\nCOPY --from=biulder /a /a\n', { resolver: failing });
     expect(err.line).toBe(3);
     expect(err.reason).toBe('failed to resolve image "biulder": not found (did you mean stage "builder"?)');
   });
