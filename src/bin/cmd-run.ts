@@ -1,14 +1,20 @@
 // kiln run: an image's entrypoint + cmd in the same executor RUN steps use, on a throwaway snapshot.
 import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
 import { KilnError, UsageError } from '../errors.js';
 import { createExecutor } from '../exec/index.js';
+import type { ContainerHandle, ExecMount } from '../exec/types.js';
 import { defaultKilnRoot, openKilnRoot } from '../engine/kiln-root.js';
 import { loadLocalImage } from '../engine/local-images.js';
+import { claimContainerName } from './container-names.js';
 import { boolFlag, keyValues, listFlag, parseFlags, stringFlag } from './flags.js';
+import { readEnvFile, resourceLimits, volumeMount } from './run-options.js';
 
 const RUN_FLAGS = {
   rm: { type: 'boolean' },
   env: { type: 'string', short: 'e', multiple: true },
+  'env-file': { type: 'string', multiple: true },
   workdir: { type: 'string', short: 'w' },
   user: { type: 'string', short: 'u' },
   entrypoint: { type: 'string' },
@@ -16,14 +22,39 @@ const RUN_FLAGS = {
   hostname: { type: 'string', short: 'h' },
   name: { type: 'string' },
   interactive: { type: 'boolean', short: 'i' },
+  tty: { type: 'boolean', short: 't' },
+  volume: { type: 'string', short: 'v', multiple: true },
+  'read-only': { type: 'boolean' },
+  memory: { type: 'string', short: 'm' },
+  cpus: { type: 'string' },
+  'pids-limit': { type: 'string' },
+  init: { type: 'boolean' },
+  'stop-signal': { type: 'string' },
+  'stop-timeout': { type: 'string' },
 } as const;
 
-/** docker's rule: image Env, then -e overrides by name. */
-function mergeEnv(base: readonly string[], overrides: Readonly<Record<string, string>>): string[] {
-  const merged = new Map(base.map((entry) => [entry.split('=', 1)[0]!, entry] as const));
-  for (const [key, value] of Object.entries(overrides)) merged.set(key, `${key}=${value}`);
-  if (![...merged.keys()].includes('PATH')) merged.set('PATH', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** docker's rule: image Env, then --env-file, then -e, each overriding by name; PATH always present. */
+function mergeEnv(layers: ReadonlyArray<readonly string[]>): string[] {
+  const merged = new Map<string, string>();
+  for (const layer of layers) for (const entry of layer) merged.set(entry.split('=', 1)[0]!, entry);
+  if (!merged.has('PATH')) merged.set('PATH', DEFAULT_PATH);
   return [...merged.values()];
+}
+
+/** "TERM", "SIGTERM" or "15" → "SIGTERM" (STOPSIGNAL and --stop-signal accept all three). */
+function signalName(text: string): NodeJS.Signals {
+  const numeric = Number(text);
+  if (Number.isInteger(numeric)) {
+    const found = Object.entries(osConstants.signals).find(([, n]) => n === numeric);
+    if (found) return found[0] as NodeJS.Signals;
+    throw new UsageError(`unknown signal ${text}`);
+  }
+  const upper = text.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  if (!(name in osConstants.signals)) throw new UsageError(`unknown signal ${text}`);
+  return name as NodeJS.Signals;
 }
 
 export async function runCommand(args: readonly string[], signal: AbortSignal): Promise<number> {
@@ -32,6 +63,13 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   if (imageName === undefined) throw new UsageError('kiln run: an IMAGE is required (usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...])');
   const network = stringFlag(values, 'network') ?? 'host';
   if (network !== 'host' && network !== 'none') throw new UsageError(`kiln run: invalid --network "${network}": use host or none`);
+  const tty = boolFlag(values, 'tty');
+  const interactive = boolFlag(values, 'interactive');
+  const limits = resourceLimits(stringFlag(values, 'memory'), stringFlag(values, 'cpus'), stringFlag(values, 'pids-limit'));
+  const stopTimeoutText = stringFlag(values, 'stop-timeout') ?? '10';
+  const stopTimeout = Number(stopTimeoutText);
+  if (!Number.isFinite(stopTimeout) || stopTimeout < 0) throw new UsageError(`kiln run: invalid --stop-timeout "${stopTimeoutText}": seconds are required`);
+
   const root = await openKilnRoot(defaultKilnRoot());
   const image = await loadLocalImage(root.images, root.content, imageName);
   const config = image.config;
@@ -41,32 +79,77 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   const cmd = commandArgs.length > 0 ? commandArgs : entrypointFlag !== undefined ? [] : [...(config.Cmd ?? [])];
   const argv = [...entrypoint, ...cmd];
   if (argv.length === 0) throw new UsageError(`kiln run: image ${imageName} has no CMD or ENTRYPOINT; give a command`);
+  const envFiles: string[] = [];
+  for (const file of listFlag(values, 'env-file')) envFiles.push(...(await readEnvFile(file, process.env)));
+  const flagEnv = Object.entries(keyValues('run', '--env', listFlag(values, 'env'), process.env)).map(([key, value]) => `${key}=${value}`);
+  const mounts: ExecMount[] = [];
+  for (const spec of listFlag(values, 'volume')) mounts.push(await volumeMount(spec, join(root.root, 'volumes')));
+  const stopSignal = signalName(stringFlag(values, 'stop-signal') ?? config.StopSignal ?? 'SIGTERM');
+
+  const name = stringFlag(values, 'name');
+  const releaseName = name === undefined ? undefined : await claimContainerName(join(root.root, 'containers'), name);
   const lowerDirs = await root.snapshots.lowerDirsOf(image.layers, signal);
   const active = await root.snapshots.prepare();
   const executor = createExecutor({ stateDir: root.execStateDir });
+  const kill = new AbortController();
+  let container: ContainerHandle | undefined;
+  let stopTimer: NodeJS.Timeout | undefined;
+  // kiln run forwards signals to the container instead of cancelling (docker's --sig-proxy):
+  // SIGINT goes through as is; SIGTERM becomes the image's STOPSIGNAL, then SIGKILL after --stop-timeout.
+  const onInterrupt = (): void => container?.kill('SIGINT');
+  const onTerminate = (): void => {
+    container?.kill(stopSignal);
+    stopTimer ??= setTimeout(() => kill.abort(), stopTimeout * 1000);
+  };
+  const onResize = (): void => container?.resize({ rows: process.stdout.rows || 24, columns: process.stdout.columns || 80 });
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onTerminate);
+  if (tty) process.on('SIGWINCH', onResize);
+  const rawMode = tty && interactive && process.stdin.isTTY;
+  if (rawMode) process.stdin.setRawMode(true);
+  signal.addEventListener('abort', () => kill.abort(), { once: true });
   try {
     const status = await executor.run(
       {
         rootfs: { kind: 'overlay', lowerDirs, upperDir: active.upperDir, workDir: active.workDir },
         process: {
           args: argv,
-          env: mergeEnv(config.Env ?? [], keyValues('run', '--env', listFlag(values, 'env'), process.env)),
+          env: mergeEnv([config.Env ?? [], envFiles, flagEnv]),
           cwd: stringFlag(values, 'workdir') ?? (config.WorkingDir || '/'),
           user: stringFlag(values, 'user') ?? config.User ?? '',
+          ...(tty ? { tty: true } : {}),
+          ...(boolFlag(values, 'init') ? { init: true } : {}),
         },
         hostname: stringFlag(values, 'hostname') ?? randomBytes(6).toString('hex'),
         network,
-        mounts: [],
+        mounts,
+        ...(boolFlag(values, 'read-only') ? { readonlyRootfs: true } : {}),
+        ...(limits ? { limits } : {}),
       },
-      { ...(boolFlag(values, 'interactive') ? { stdin: process.stdin } : {}), stdout: process.stdout, stderr: process.stderr },
-      signal,
+      {
+        ...(interactive ? { stdin: process.stdin } : {}),
+        stdout: process.stdout,
+        stderr: process.stderr,
+        ...(tty ? { ttySize: { rows: process.stdout.rows || 24, columns: process.stdout.columns || 80 } } : {}),
+        onStart: (handle) => {
+          container = handle;
+        },
+      },
+      kill.signal,
     );
     return status.code;
   } catch (error) {
     if (error instanceof KilnError) throw error;
     throw new KilnError(`kiln run ${imageName}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   } finally {
+    if (stopTimer) clearTimeout(stopTimer);
+    if (rawMode) process.stdin.setRawMode(false);
+    if (interactive) process.stdin.pause();
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onTerminate);
+    process.off('SIGWINCH', onResize);
     // kiln keeps no stopped containers: the writable layer always goes (docker's --rm behaviour).
     await root.snapshots.discard(active);
+    await releaseName?.();
   }
 }

@@ -59,8 +59,11 @@ async function main(argv: readonly string[]): Promise<number> {
     if (interrupts > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // kiln run forwards signals to its container itself; every other command cancels on the first one.
+  if (name !== 'run') {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   return command(args, controller.signal);
 }
 
