@@ -105,8 +105,8 @@ export function planStages(
     reportUndefinedInFrom(linter, global, match.unmatched, from.node);
     if (match.word === '') throw instructionError(ex.source, from.node, `base name (${from.image}) should not be blank`);
     const platform = planPlatform(ex, linter, global, from, request.platform);
-    const isLast = definition.index === stages.length - 1;
-    const label = stages.length === 1 || (definition.name === undefined && isLast) ? '' : definition.name ?? `stage-${definition.index}`;
+    // BuildKit prefixes every step of a multi-stage build with its stage ("stage-N" when unnamed, the last one too).
+    const label = stages.length === 1 ? '' : definition.name ?? `stage-${definition.index}`;
     const replacedBy = definition.name === undefined ? undefined : names.namedContext(definition.name);
     let base: SourceRef;
     const name = match.word;

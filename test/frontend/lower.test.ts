@@ -400,7 +400,7 @@ describe('progress names and locations', () => {
     expect(from!.name).toBe('[build 1/3] FROM docker.io/library/busybox:latest');
     expect(make!.name).toBe('[build 2/3] RUN make');
     expect(copy!.name).toBe('[build 3/3] COPY . /src');
-    expect(run!.name).toBe('[1/1] RUN  echo $HOME   done');
+    expect(run!.name).toBe('[stage-1 1/1] RUN  echo $HOME   done');
     expect(run!.location).toEqual({ file: 'Dockerfile', startLine: 5, endLine: 5 });
     expect(run!.stage).toBe('1');
     expect(make!.stage).toBe('build');
