@@ -312,7 +312,9 @@ export class Solver {
     extraEnv: readonly string[],
   ): Promise<void> {
     const network: NetworkMode = op.network === 'none' ? 'none' : 'host';
-    const status = await this.deps.executor.run(
+    let status;
+    try {
+      status = await this.deps.executor.run(
       {
         rootfs,
         process: { args: op.args, env: [...op.env, ...extraEnv], cwd: op.cwd, user: op.user },
@@ -324,6 +326,11 @@ export class Solver {
       { stdout: this.logStream(vertex, 'stdout'), stderr: this.logStream(vertex, 'stderr') },
       this.abort.signal,
     );
+    } catch (error) {
+      // The executor rejects with the abort reason once the container is gone: that is a cancellation.
+      if (this.abort.signal.aborted) throw new BuildCancelledError();
+      throw new StepFailedError(vertex, error instanceof Error ? error.message : String(error), { cause: error });
+    }
     if (this.abort.signal.aborted) throw new BuildCancelledError();
     if (status.code !== 0) throw new BuildStepError(vertex, op.args, status.code);
   }
