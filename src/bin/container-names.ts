@@ -1,16 +1,8 @@
 // --name: a running container's name is taken until it exits (kiln keeps no stopped containers).
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../disk/process-alive.js';
 import { KilnError, UsageError } from '../errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Claims `name` for this process; the returned function frees it. */
 export async function claimContainerName(dir: string, name: string): Promise<() => Promise<void>> {
@@ -26,7 +18,7 @@ export async function claimContainerName(dir: string, name: string): Promise<() 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (owner > 0 && alive(owner)) throw new KilnError(`the container name "${name}" is already in use by a running container (kiln pid ${owner})`);
+      if (owner > 0 && processAlive(owner)) throw new KilnError(`the container name "${name}" is already in use by a running container (kiln pid ${owner})`);
       await rm(path, { force: true });
     }
   }

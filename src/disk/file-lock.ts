@@ -2,15 +2,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KilnError } from '../errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from './process-alive.js';
 
 async function acquire(lockPath: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -25,7 +17,7 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<void> {
     }
     const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
     // A lock whose owner died (kill -9) would block every later command; an empty one is being written right now.
-    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
       await rm(lockPath, { force: true });
       continue;
     }

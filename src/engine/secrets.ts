@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../disk/process-alive.js';
 import { KilnError, UsageError } from '../errors.js';
 
 export type SecretSpec = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'env'; readonly name: string };
@@ -60,14 +61,6 @@ export async function cleanupStaleSecrets(dir: string): Promise<void> {
     return;
   }
   for (const name of names) {
-    const pid = Number(name.split('-')[0]);
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = true;
-    } catch (error) {
-      alive = (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (!alive) await rm(join(dir, name), { force: true });
+    if (!processAlive(Number(name.split('-')[0]))) await rm(join(dir, name), { force: true });
   }
 }

@@ -3,21 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
+import { processAlive } from '../disk/process-alive.js';
 import { KilnError } from '../errors.js';
 import { applyLayer } from './layer-apply.js';
 import type { ActiveSnapshot, LayerRef, Snapshotter } from './types.js';
 
 function hexOf(chainId: string): string {
   return chainId.replace(/^sha256:/, '');
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class OverlaySnapshotter implements Snapshotter {

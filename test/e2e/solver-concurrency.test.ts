@@ -1,29 +1,16 @@
 // The solver's concurrency through real builds: parallel branches, shared identical steps, clean cancellation.
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { openKilnRoot } from '../../src/engine/kiln-root.js';
 import type { ProgressEvent } from '../../src/progress/types.js';
-import { importBusybox, makeContext, makeKilnRoot, processesMentioning, runKiln } from '../helpers/kiln.js';
+import { processesMentioning, runKiln, useKilnRoot } from '../helpers/kiln.js';
 
-let root: string;
-const cleanup: string[] = [];
+const kiln = useKilnRoot();
 
-beforeAll(async () => {
-  root = await makeKilnRoot();
-  cleanup.push(root);
-  await importBusybox(root);
-});
-
-afterAll(async () => {
-  for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
-});
-
-async function context(files: Record<string, string>): Promise<string> {
-  const dir = await makeContext(files);
-  cleanup.push(dir);
-  return dir;
+function context(files: Record<string, string>): Promise<string> {
+  return kiln.context(files);
 }
 
 /** Two stages that log their start and end (seconds since epoch, with ns) into a shared cache mount. */
@@ -39,7 +26,7 @@ COPY --from=b /etc/passwd /b
 `;
 
 async function timeline(tag: string): Promise<Record<string, number>> {
-  const cacheDirs = join(root, 'mounts');
+  const cacheDirs = join(kiln.root, 'mounts');
   for (const name of await readdir(cacheDirs)) {
     if (!name.endsWith('.id')) continue;
     if ((await readFile(join(cacheDirs, name), 'utf8')) !== `timeline-${tag}`) continue;
@@ -55,11 +42,11 @@ async function timeline(tag: string): Promise<Record<string, number>> {
 describe('concurrent solving', () => {
   it('runs independent stages at the same time by default, and one at a time with --max-parallelism 1', async () => {
     const parallel = await context({ Dockerfile: TWO_BRANCHES('parallel') });
-    expect((await runKiln(['build', parallel], { root })).code).toBe(0);
+    expect((await runKiln(['build', parallel], { root: kiln.root })).code).toBe(0);
     const p = await timeline('parallel');
     expect(Math.max(p['a start']!, p['b start']!)).toBeLessThan(Math.min(p['a end']!, p['b end']!));
     const serial = await context({ Dockerfile: TWO_BRANCHES('serial') });
-    expect((await runKiln(['build', '--max-parallelism', '1', serial], { root })).code).toBe(0);
+    expect((await runKiln(['build', '--max-parallelism', '1', serial], { root: kiln.root })).code).toBe(0);
     const s = await timeline('serial');
     const [first, second] = s['a start']! < s['b start']! ? ['a', 'b'] : ['b', 'a'];
     expect(s[`${second} start`]).toBeGreaterThanOrEqual(s[`${first} end`]!);
@@ -69,7 +56,7 @@ describe('concurrent solving', () => {
     const dir = await context({
       Dockerfile: 'FROM busybox AS slow\nRUN sleep 300 && echo never\n\nFROM busybox AS broken\nRUN sleep 1 && exit 5\n\nFROM busybox\nCOPY --from=slow /etc/passwd /a\nCOPY --from=broken /etc/passwd /b\n',
     });
-    const result = await runKiln(['build', '--progress=plain', dir], { root });
+    const result = await runKiln(['build', '--progress=plain', dir], { root: kiln.root });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('exit code: 5');
     const slow = /^#(\d+) \[slow 2\/2\] RUN sleep 300/m.exec(result.stderr);
@@ -82,8 +69,8 @@ describe('concurrent solving', () => {
     const dockerfile = 'FROM busybox\nRUN --mount=type=cache,target=/count,id=shared-count echo ran >> /count/runs && sleep 1 && echo done > /result\n';
     const first = await context({ Dockerfile: dockerfile });
     const second = await context({ Dockerfile: dockerfile });
-    const kiln = await openKilnRoot(root);
-    const engine = new Engine(kiln);
+    const opened = await openKilnRoot(kiln.root);
+    const engine = new Engine(opened);
     const events: ProgressEvent[] = [];
     const sink = { emit: (event: ProgressEvent) => events.push(event) };
     const request = (contextDir: string) => ({ contextDir, tags: [], buildArgs: {}, noCache: false, maxParallelism: 2, allowInsecure: false });
@@ -93,9 +80,9 @@ describe('concurrent solving', () => {
     ]);
     expect(a.manifestDigest === b.manifestDigest || a.graph.root.digest === b.graph.root.digest).toBe(true);
     let runs = '';
-    for (const name of await readdir(join(root, 'mounts'))) {
-      if (name.endsWith('.id') && (await readFile(join(root, 'mounts', name), 'utf8')) === 'shared-count') {
-        runs = await readFile(join(root, 'mounts', name.slice(0, -3), 'runs'), 'utf8');
+    for (const name of await readdir(join(kiln.root, 'mounts'))) {
+      if (name.endsWith('.id') && (await readFile(join(kiln.root, 'mounts', name), 'utf8')) === 'shared-count') {
+        runs = await readFile(join(kiln.root, 'mounts', name.slice(0, -3), 'runs'), 'utf8');
       }
     }
     expect(runs).toBe('ran\n');

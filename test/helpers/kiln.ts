@@ -1,6 +1,7 @@
 // Test harness: runs the real CLI (bin/kiln) against a temporary KILN_ROOT, with a busybox base image.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,4 +112,41 @@ export function unpackWithUmoci(archive: string, workDir: string, tag = 'latest'
   execFileSync('skopeo', ['copy', `oci-archive:${archive}`, `oci:${layout}:${tag}`], { stdio: 'pipe' });
   execFileSync('umoci', ['unpack', '--image', `${layout}:${tag}`, bundle], { stdio: 'pipe' });
   return join(bundle, 'rootfs');
+}
+
+export interface KilnTestRoot {
+  /** The KILN_ROOT of this test file (set in beforeAll). */
+  readonly root: string;
+  /** A build context that is removed after the file's tests. */
+  context(files: Readonly<Record<string, string>>): Promise<string>;
+  /** Removes `dir` after the file's tests. */
+  track(dir: string): string;
+}
+
+/** One KILN_ROOT per test file, with busybox:latest imported, and every temporary dir removed afterwards. */
+export function useKilnRoot(): KilnTestRoot {
+  let root = '';
+  const cleanup: string[] = [];
+  beforeAll(async () => {
+    root = await makeKilnRoot();
+    cleanup.push(root);
+    await importBusybox(root);
+  });
+  afterAll(async () => {
+    for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get root() {
+      return root;
+    },
+    async context(files) {
+      const dir = await makeContext(files);
+      cleanup.push(dir);
+      return dir;
+    },
+    track(dir) {
+      cleanup.push(dir);
+      return dir;
+    },
+  };
 }
