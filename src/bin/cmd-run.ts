@@ -99,12 +99,15 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   const onInterrupt = (): void => container?.kill('SIGINT');
   const onTerminate = (): void => {
     container?.kill(stopSignal);
-    stopTimer ??= setTimeout(() => kill.abort(), stopTimeout * 1000);
+    // docker stop's SIGKILL: the container dies of it and kiln run exits 137; before it started, the run is cancelled.
+    stopTimer ??= setTimeout(() => (container ? container.kill('SIGKILL') : kill.abort()), stopTimeout * 1000);
   };
   const onResize = (): void => container?.resize({ rows: process.stdout.rows || 24, columns: process.stdout.columns || 80 });
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onTerminate);
-  if (tty) process.on('SIGWINCH', onResize);
+  // Node's own SIGWINCH listener refreshes rows/columns and then emits 'resize'; a SIGWINCH listener of ours
+  // could run first and pass the old size on.
+  if (tty && process.stdout.isTTY) process.stdout.on('resize', onResize);
   const rawMode = tty && interactive && process.stdin.isTTY;
   if (rawMode) process.stdin.setRawMode(true);
   signal.addEventListener('abort', () => kill.abort(), { once: true });
@@ -147,7 +150,7 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
     if (interactive) process.stdin.pause();
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onTerminate);
-    process.off('SIGWINCH', onResize);
+    process.stdout.off('resize', onResize);
     // kiln keeps no stopped containers: the writable layer always goes (docker's --rm behaviour).
     await root.snapshots.discard(active);
     await releaseName?.();
