@@ -1,6 +1,6 @@
 // Container mode of the init (PID 1 of fresh namespaces): build the root, pivot into it, drop privileges, exec the command.
 import { closeSync, mkdirSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
-import { resolveUser, UnknownUserError, InvalidUserSpecError } from './passwd.js';
+import { groupsOf, resolveUser, UnknownUserError, InvalidUserSpecError } from './passwd.js';
 import { CAP, DEFAULT_CAPS, dropBoundingCaps, lastCap, setNoNewPrivs } from './capabilities.js';
 import { DEFAULT_PATH, envValue, resolveCommand } from './command-path.js';
 import { ContainerStartError } from './errors.js';
@@ -45,7 +45,7 @@ export async function runContainerInit(spec: ContainerInitSpec): Promise<never> 
     setNoNewPrivs();
   }
   // glibc applies these to every thread of the init, so with process.init the init itself runs as the user (as tini does).
-  setgroups(user.additionalGids);
+  setgroups(groupsOf(user));
   setresgid(user.gid);
   setresuid(user.uid);
   sendStatus({ kind: 'ready', pid: hostPid });

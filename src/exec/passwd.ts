@@ -143,6 +143,14 @@ export async function resolveUser(root: string, spec: string): Promise<ExecUser>
   return matched !== undefined ? { ...result, name: matched.name } : result;
 }
 
+/**
+ * The groups to pass to setgroups: the supplementary ones with the primary gid first, as BuildKit and containerd
+ * do since CVE-2023-25173 (a process that changes its gid must not shed its primary group's restrictions).
+ */
+export function groupsOf(user: Pick<ExecUser, 'gid' | 'additionalGids'>): number[] {
+  return user.additionalGids.includes(user.gid) ? [...user.additionalGids] : [user.gid, ...user.additionalGids];
+}
+
 function resolveGroupId(groups: readonly GroupEntry[], groupArg: string, spec: string): number {
   const found = findGroup(groups, groupArg);
   if (found !== undefined) return found.gid;

@@ -55,12 +55,12 @@ describe('Executor.run process', () => {
   });
 
   it.each([
-    // busybox id lists only the supplementary groups (getgroups), and nothing when there are none.
-    ['app', 'uid=1000(app) gid=1000(app) groups=50(staff)'],
-    ['1000', 'uid=1000(app) gid=1000(app) groups=50(staff)'],
-    ['app:root', 'uid=1000(app) gid=0(root)'],
-    ['1234:4321', 'uid=1234 gid=4321'],
-    ['', 'uid=0(root) gid=0(root)'],
+    // busybox id lists getgroups() (sorted by the kernel): the supplementary groups plus the primary one (BuildKit's ensureAdditionalGids).
+    ['app', 'uid=1000(app) gid=1000(app) groups=50(staff),1000(app)'],
+    ['1000', 'uid=1000(app) gid=1000(app) groups=50(staff),1000(app)'],
+    ['app:root', 'uid=1000(app) gid=0(root) groups=0(root)'],
+    ['1234:4321', 'uid=1234 gid=4321 groups=4321'],
+    ['', 'uid=0(root) gid=0(root) groups=0(root)'],
   ])('runs as user %j', async (user, id) => {
     const r = await runIn(fx, ['id'], { user });
     expect(r.stdout.trim()).toBe(id);
