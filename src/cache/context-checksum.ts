@@ -1,4 +1,5 @@
 // The content checksum of what a COPY reads from a build context: the cache key input that ignores time but not content.
+import { posix } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { createReadStream, readlinkSync } from 'node:fs';
@@ -42,6 +43,8 @@ export interface ContextChecksumOptions {
   readonly copyExclude?: readonly string[];
   /** COPY --parents. */
   readonly parents?: boolean;
+  /** Called once per selected entry with its path (relative to the destination) and its checksum line. */
+  readonly onEntry?: (path: string, line: string) => void;
   /** Replaces the content hasher (tests count reads with it). */
   readonly hashFile?: FileHasher;
 }
@@ -125,6 +128,14 @@ export async function checksumContextSelection(opts: ContextChecksumOptions): Pr
   };
   const digest = createHash('sha256');
   digest.update('kiln-context-checksum-v1\n');
-  for (const item of items) for (const line of await itemLines(ctx, item)) digest.update(`${line}\n`);
+  for (const item of items) {
+    const lines = await itemLines(ctx, item);
+    for (const line of lines) digest.update(`${line}\n`);
+    if (opts.onEntry) {
+      // lines[0] is the item header; the rest follow the item itself, then its entries, in walk order.
+      const paths = [item.relPath, ...item.entries.map((entry) => posix.join(item.relPath, entry.rel))];
+      paths.forEach((path, index) => opts.onEntry!(path, lines[index + 1]!));
+    }
+  }
   return digest.digest('hex');
 }

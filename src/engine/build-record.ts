@@ -10,6 +10,8 @@ interface StepRecord {
   readonly labels: Readonly<Record<string, string>>;
   /** Names of the steps whose results were this step's inputs. */
   readonly inputNames: readonly string[];
+  /** Per files label: path → short hash of the file's checksum line (empty when there were too many files). */
+  readonly files?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 interface BuildRecordFile {
@@ -39,8 +41,13 @@ export class BuildRecord {
   }
 
   /** Records the step and returns why it differs from last time (undefined when there is no last time). */
-  explain(vertex: Vertex, op: Op, labels: Readonly<Record<string, string>>): string | undefined {
-    const step: StepRecord = { op, labels, inputNames: vertex.inputs.map((input) => input.name) };
+  explain(
+    vertex: Vertex,
+    op: Op,
+    labels: Readonly<Record<string, string>>,
+    files: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
+  ): string | undefined {
+    const step: StepRecord = { op, labels, inputNames: vertex.inputs.map((input) => input.name), files };
     this.current[vertex.name] = step;
     if (!this.previous) return undefined;
     const before = this.previous.steps[vertex.name];
@@ -86,7 +93,10 @@ function describeChange(before: StepRecord, after: StepRecord): string | undefin
   if (opChange) return opChange;
   const changed = Object.keys({ ...before.labels, ...after.labels }).filter((label) => before.labels[label] !== after.labels[label]);
   for (const label of changed) {
-    if (label.startsWith('files')) return 'files selected by this step changed in the build context';
+    if (label.startsWith('files') || label.startsWith('mount')) {
+      const which = fileChanges(before.files?.[label], after.files?.[label]);
+      return `files selected by this step changed in the build context${which === '' ? '' : `: ${which}`}`;
+    }
   }
   for (const label of changed) {
     const index = Number(label.slice('input'.length));
@@ -95,4 +105,18 @@ function describeChange(before: StepRecord, after: StepRecord): string | undefin
     return index === 0 ? `the previous step's result changed (${name})` : `its source changed (${name})`;
   }
   return undefined;
+}
+
+/** "a.txt changed, b.txt added, c.txt removed" (the first few), or "" when either side has no file list. */
+function fileChanges(before: Readonly<Record<string, string>> | undefined, after: Readonly<Record<string, string>> | undefined): string {
+  if (!before || !after || Object.keys(before).length === 0 || Object.keys(after).length === 0) return '';
+  const notes: string[] = [];
+  for (const [path, hash] of Object.entries(after)) {
+    if (!(path in before)) notes.push(`${path || '.'} added`);
+    else if (before[path] !== hash) notes.push(`${path || '.'} changed`);
+  }
+  for (const path of Object.keys(before)) if (!(path in after)) notes.push(`${path || '.'} removed`);
+  const shown = notes.slice(0, 5);
+  const more = notes.length - shown.length;
+  return `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }

@@ -169,7 +169,7 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
       writeLayer: (upperDir, layerSignal, onBytes) => writeLayerFromUpperDir(upperDir, root.content, { signal: layerSignal, onBytes }),
       checksumLocal: (opts) => checksumContextSelection({ ...opts, followTopSymlinks: true, statCache }),
       inflight: shared.inflight,
-      explainMiss: async (vertex, op, labels) => record.explain(vertex, op, labels),
+      explainMiss: async (vertex, op, labels, files) => record.explain(vertex, op, labels, files),
     },
     {
       localDirs: prepared.localDirs,

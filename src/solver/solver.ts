@@ -1,4 +1,5 @@
 // Walks the build graph: keys each vertex, reuses cached results, runs misses concurrently, cancels on failure.
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { cacheKeyOf } from '../cache/cache-key.js';
@@ -10,6 +11,9 @@ import type { LayerRef } from '../snapshot/types.js';
 import { BuildCancelledError, BuildStepError, StepFailedError } from './errors.js';
 import { checkedMountSource, planRunMounts } from './run-mounts.js';
 import type { SolveOptions, SolverDeps, VertexResult } from './types.js';
+
+/** Beyond this many files in one COPY, a miss explanation names no files (the record would grow too big). */
+const MAX_EXPLAINED_FILES = 2000;
 
 /** "Dockerfile:3" (or "Dockerfile:3-5") for progress lines. */
 function locationOf(vertex: Vertex): { location?: string } {
@@ -122,7 +126,30 @@ export class Solver {
     return { kind: 'layers', layers: image.layers, cached: true };
   }
 
-  private async keyInputs(op: KeyedOp, inputs: readonly VertexResult[]): Promise<Record<string, string>> {
+  /** Per keyed vertex, per files label: path → short hash of its checksum line (what changed, for explanations). */
+  private readonly fileDetails = new Map<Digest, Record<string, Record<string, string>>>();
+
+  /** Checksums a local selection, recording each file for explanations and reporting hashing progress. */
+  private async checksumLocal(vertex: Vertex, label: string, opts: Omit<Parameters<SolverDeps['checksumLocal']>[0], 'onEntry'>): Promise<string> {
+    const files: Record<string, string> = {};
+    let count = 0;
+    const id = `${vertex.digest}:${label}`;
+    const digest = await this.deps.checksumLocal({
+      ...opts,
+      onEntry: (path, line) => {
+        if (count < MAX_EXPLAINED_FILES) files[path] = createHash('sha256').update(line).digest('hex').slice(0, 16);
+        count++;
+        if (count % 500 === 0) this.opts.sink.emit({ kind: 'bytes', id, label: 'hashing build context (files)', current: count });
+      },
+    });
+    if (count >= 500) this.opts.sink.emit({ kind: 'bytes', id, label: 'hashing build context (files)', current: count, total: count });
+    const details = this.fileDetails.get(vertex.digest) ?? {};
+    details[label] = count <= MAX_EXPLAINED_FILES ? files : {};
+    this.fileDetails.set(vertex.digest, details);
+    return digest;
+  }
+
+  private async keyInputs(vertex: Vertex, op: KeyedOp, inputs: readonly VertexResult[]): Promise<Record<string, string>> {
     const labels: Record<string, string> = {};
     inputs.forEach((input, index) => {
       labels[`input${index}`] = input.kind === 'local' ? `local:${input.name}` : (input.layers.at(-1)?.chainId ?? 'scratch');
@@ -135,7 +162,7 @@ export class Solver {
           const source = inputs[mount.from];
           if (source?.kind !== 'local') return;
           const within = checkedMountSource(mount.source);
-          labels[`mount${index}`] = await this.deps.checksumLocal({
+          labels[`mount${index}`] = await this.checksumLocal(vertex, `mount${index}`, {
             root: source.dir,
             src: [within === '/' ? '.' : within.slice(1)],
             exclude: source.exclude,
@@ -151,7 +178,7 @@ export class Solver {
           if (action.kind !== 'copy') return;
           const source = inputs[action.source];
           if (source?.kind !== 'local') return;
-          labels[`files${index}`] = await this.deps.checksumLocal({
+          labels[`files${index}`] = await this.checksumLocal(vertex, `files${index}`, {
             root: source.dir,
             src: action.src,
             exclude: source.exclude,
@@ -170,7 +197,7 @@ export class Solver {
     if (root?.kind !== 'layers') throw new StepFailedError(vertex, 'the step has no filesystem to run on');
     let labels: Record<string, string>;
     try {
-      labels = await this.keyInputs(op, inputs);
+      labels = await this.keyInputs(vertex, op, inputs);
     } catch (error) {
       // Reading the sources for the key is the first place a missing COPY source shows: name the step.
       throw new StepFailedError(vertex, error instanceof Error ? error.message : String(error), { cause: error });
@@ -184,7 +211,7 @@ export class Solver {
         return { kind: 'layers', layers: record.layers, cached: true };
       }
     }
-    const explained = await this.deps.explainMiss?.(vertex, op, labels);
+    const explained = await this.deps.explainMiss?.(vertex, op, labels, this.fileDetails.get(vertex.digest) ?? {});
     if (explained) sink.emit({ kind: 'vertex-miss-reason', id: vertex.digest, name: vertex.name, reason: explained });
     const shared = this.deps.inflight?.get(key);
     if (shared) {

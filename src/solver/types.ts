@@ -27,6 +27,8 @@ export interface SolverDeps {
     exclude: readonly string[];
     copyExclude: readonly string[];
     parents: boolean;
+    /** Each selected entry's path and checksum line, as they are hashed (for explanations and progress). */
+    onEntry?: (path: string, line: string) => void;
   }): Promise<string>;
   /**
    * Steps running right now in this engine, by cache key, shared by every build of the engine so that two
@@ -34,7 +36,12 @@ export interface SolverDeps {
    */
   readonly inflight?: Map<string, Promise<readonly LayerRef[]>>;
   /** Says why a step missed the cache, compared with the last build of the same Dockerfile and target. */
-  explainMiss?(vertex: Vertex, op: Op, labels: Readonly<Record<string, string>>): Promise<string | undefined>;
+  explainMiss?(
+    vertex: Vertex,
+    op: Op,
+    labels: Readonly<Record<string, string>>,
+    files: Readonly<Record<string, Readonly<Record<string, string>>>>,
+  ): Promise<string | undefined>;
 }
 
 export interface SolveOptions {

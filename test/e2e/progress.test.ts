@@ -43,7 +43,7 @@ describe('progress output', () => {
     await runKiln(['build', '--progress=plain', context], { root });
     execFileSync('sh', ['-c', `echo changed > ${context}/file.txt`]);
     const result = await runKiln(['build', '--progress=plain', context], { root });
-    expect(result.stderr).toMatch(/cache miss: files selected by this step changed in the build context/);
+    expect(result.stderr).toMatch(/cache miss: files selected by this step changed in the build context: file.txt changed/);
     expect(result.stderr).toMatch(/cache miss: the previous step's result changed/);
   });
 
