@@ -1,6 +1,6 @@
 // RUN --mount: turns the Dockerfile's mount specs into executor mounts (bind, cache, tmpfs, secret), and back out.
 import { createHash, randomBytes } from 'node:crypto';
-import { chown, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { resolveInRoot } from '../disk/resolve-in-root.js';
 import { takeFileLock, tryFileLock } from '../disk/file-lock.js';
@@ -81,7 +81,7 @@ async function planOne(
     case 'bind':
       return planBind(mount, inputs, deps, releases);
     case 'cache':
-      return planCache(mount, deps, releases);
+      return planCache(mount, inputs, deps, releases);
     case 'tmpfs':
       return { kind: 'tmpfs', target: mount.target, ...(mount.sizeBytes === undefined ? {} : { sizeBytes: mount.sizeBytes }) };
     case 'secret':
@@ -141,10 +141,10 @@ async function planBind(
 
 async function planCache(
   mount: Extract<RunMount, { kind: 'cache' }>,
+  inputs: readonly VertexResult[],
   deps: RunMountDeps,
   releases: Array<() => Promise<void>>,
 ): Promise<ExecMount> {
-  if (mount.from !== undefined) throw new NotSupportedError(`RUN --mount=type=cache,from=… (seeding a cache mount from a stage) is not supported yet`);
   const base = join(deps.cacheMountsDir, createHash('sha256').update(mount.id).digest('hex').slice(0, 32));
   let dir = base;
   if (mount.sharing === 'locked') {
@@ -161,14 +161,59 @@ async function planCache(
       }
     }
   }
-  try {
-    await mkdir(dir, { mode: mount.mode });
-    await chown(dir, mount.uid, mount.gid);
-    await writeFile(`${dir}.id`, mount.id);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  if (!(await exists(dir))) {
+    // Built beside the final path and renamed in, so a crash never leaves a half-seeded cache behind.
+    const staging = `${dir}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await mkdir(staging, { mode: mount.mode });
+      await chown(staging, mount.uid, mount.gid);
+      if (mount.from !== undefined) await seedCache(mount, inputs, deps, releases, staging);
+      await writeFile(`${dir}.id`, mount.id);
+      await rename(staging, dir).catch(async (error: NodeJS.ErrnoException) => {
+        // Another step created it first: use theirs.
+        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+      });
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
   }
   return { kind: 'bind', source: dir, target: mount.target, readonly: mount.readonly };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** from=/source= of a new cache mount: its first content is a copy of that stage's (or the context's) directory. */
+async function seedCache(
+  mount: Extract<RunMount, { kind: 'cache' }>,
+  inputs: readonly VertexResult[],
+  deps: RunMountDeps,
+  releases: Array<() => Promise<void>>,
+  into: string,
+): Promise<void> {
+  const input = inputs[mount.from!];
+  if (!input) throw new KilnError(`RUN --mount=type=cache,target=${mount.target}: its from= source was not solved`);
+  const source = checkedMountSource(mount.source);
+  const copy = await scratch(deps, releases);
+  const from =
+    input.kind === 'local'
+      ? { kind: 'dir' as const, dir: input.dir, exclude: input.exclude }
+      : { kind: 'overlay' as const, lowerDirs: await deps.lowerDirsOf(input.layers), exclude: [] };
+  await deps.fileOps.runFileOps(
+    {
+      rootfs: { kind: 'overlay', lowerDirs: [], upperDir: copy.upperDir, workDir: copy.workDir },
+      sources: [undefined, from],
+      actions: [{ kind: 'copy', source: 1, src: [source === '/' ? '.' : source.slice(1)], dest: '/', exclude: [], parents: false, link: false, unpackArchives: false }],
+    },
+    deps.signal,
+  );
+  for (const name of await readdir(copy.upperDir)) await rename(join(copy.upperDir, name), join(into, name));
 }
 
 async function planSecret(

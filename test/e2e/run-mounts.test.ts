@@ -34,6 +34,15 @@ describe('RUN --mount', () => {
     expect(listing.stdout.trim()).toBe('absent');
   });
 
+  it('type=cache with from= and source= starts as a copy of that stage directory', async () => {
+    const dir = await context({
+      Dockerfile: 'FROM busybox AS seed\nRUN mkdir -p /seed && echo seeded > /seed/first\n\nFROM busybox\nRUN --mount=type=cache,target=/c,id=seeded,from=seed,source=/seed cat /c/first && echo more >> /c/first\n',
+    });
+    const built = await runKiln(['build', '--progress=plain', dir], { root: kiln.root });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toMatch(/^#\d+ [\d.]+ seeded$/m);
+  });
+
   it('type=bind of the context is read-only by default, and rw writes are discarded', async () => {
     const dir = await context({
       Dockerfile: [
