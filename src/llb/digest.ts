@@ -4,12 +4,29 @@ import type { Digest, Op, SourceLocation, Vertex } from './types.js';
 
 /** JSON with object keys sorted at every level, so equal values always give equal bytes. */
 export function canonicalJson(value: unknown): string {
+  // Hot path of lowering (every op is digested): plain loops and string appends, no intermediate arrays.
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (i > 0) out += ',';
+      out += typeof item === 'string' ? JSON.stringify(item) : canonicalJson(item);
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  // Array.prototype.sort without a comparator orders by UTF-16 code units, like the < comparison.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${typeof item === 'string' ? JSON.stringify(item) : canonicalJson(item)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 export function sha256Digest(data: string | Uint8Array): Digest {
