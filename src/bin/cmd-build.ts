@@ -83,7 +83,7 @@ export async function buildCommand(args: readonly string[], signal: AbortSignal)
   }
   const iidfile = stringFlag(values, 'iidfile');
   if (iidfile !== undefined) await writeFile(iidfile, result.manifestDigest);
-  if (print === 'graph=dot') process.stdout.write(graphToDot([result.graph.root], result.graph.states));
+  if (print === 'graph=dot') process.stdout.write(graphToDot([result.graph.root, ...result.graph.pruned], result.graph.states));
   else process.stdout.write(`${result.manifestDigest}\n`);
   return 0;
 }

@@ -15,6 +15,7 @@ import type { KilnRoot } from './kiln-root.js';
 import { LocalImageResolver, OCI_LAYOUT_PREFIX } from './local-images.js';
 import { hostPlatform } from './platform.js';
 import { BuildRecord } from './build-record.js';
+import { prunedStageVertices } from './pruned-stages.js';
 import { readSecrets, secretsDirFor, type SecretSpec } from './secrets.js';
 import type { LayerRef } from '../snapshot/types.js';
 import type { CacheOption } from '../cache/cache-option.js';
@@ -45,7 +46,7 @@ export interface BuildRequest {
 
 export interface BuildResult {
   /** The solved graph and what happened to each vertex (for `--print graph=dot`). */
-  readonly graph: { readonly root: Vertex; readonly states: ReadonlyMap<string, VertexState> };
+  readonly graph: { readonly root: Vertex; readonly pruned: readonly Vertex[]; readonly states: ReadonlyMap<string, VertexState> };
   readonly manifestDigest: string;
   readonly configDigest: string;
   readonly warnings: readonly BuildWarning[];
@@ -206,7 +207,9 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
   });
   for (const tag of request.tags) await root.images.tag(tag, image.manifest);
   for (const warning of definition.warnings) sink.emit({ kind: 'warning', message: `${warning.rule}: ${warning.message}`, ...(warning.location ? { location: `${warning.location.file}:${warning.location.startLine}` } : {}) });
-  return { graph: { root: target.root, states }, manifestDigest: image.manifest.digest, configDigest: image.configDigest, warnings: definition.warnings };
+  const pruned = prunedStageVertices(prepared.text, prepared.file, target.root);
+  for (const vertex of pruned) states.set(vertex.digest, 'pruned');
+  return { graph: { root: target.root, pruned, states }, manifestDigest: image.manifest.digest, configDigest: image.configDigest, warnings: definition.warnings };
 }
 
 function historyEntry(step: HistoryStep, solver: Solver): { created_by: string; empty_layer?: boolean; comment?: string; created?: string } {

@@ -1,6 +1,7 @@
 // What a user sees while building: plain lines, typed JSON events, the live TTY display, the graph picture.
 import { execFileSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importBusybox, kilnBin, makeContext, makeKilnRoot, runKiln } from '../helpers/kiln.js';
 
@@ -55,12 +56,19 @@ describe('progress output', () => {
     expect(screen).toMatch(/=> CACHED \[stage-1 2\/2\] RUN echo step-output/);
   });
 
-  it('--print graph=dot draws the stages as clusters with the state of each vertex', async () => {
-    const result = await runKiln(['build', '--print', 'graph=dot', context], { root });
+  it('--print graph=dot draws the stages as clusters with the state of each vertex, and the pruned stages', async () => {
+    const withUnused = await makeContext({
+      Dockerfile: `FROM busybox AS unused\nRUN echo never\n\n${await readFile(join(context, 'Dockerfile'), 'utf8')}`,
+      'file.txt': 'content\n',
+    });
+    const result = await runKiln(['build', '--print', 'graph=dot', withUnused], { root });
+    await rm(withUnused, { recursive: true, force: true });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^digraph /);
     expect(result.stdout).toMatch(/subgraph cluster_\d+ \{/);
     expect(result.stdout).toContain('label="base"');
     expect(result.stdout).toContain('RUN echo one');
+    expect(result.stdout).toMatch(/label="unused";\n\s+n\d+ \[label="FROM busybox \(not needed for the target: not built\)".*style="rounded,dashed"/);
+    expect(result.stdout).not.toContain('RUN echo never');
   });
 });
