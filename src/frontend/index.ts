@@ -7,6 +7,7 @@ import { lowerDockerfile, type LowerResult } from './lower.js';
 import type { NamedContext } from './lower-state.js';
 import { parseDockerfile } from './parser.js';
 import { parseStages } from './stage.js';
+import { checkSyntaxDirective } from './syntax-directive.js';
 
 export { parseDockerfile } from './parser.js';
 export { dumpAst } from './dump.js';
@@ -35,6 +36,7 @@ export interface FrontendRequest {
 
 async function run(req: FrontendRequest, allStages: boolean): Promise<{ ast: DockerfileAst; linter: Linter; result: LowerResult }> {
   const ast = parseDockerfile(req.dockerfile, req.file);
+  checkSyntaxDirective(ast);
   const parsed = parseStages(ast);
   const linter = new Linter(req.file, checkConfigOf(ast, req.buildArgs));
   runStaticChecks(parsed, linter, req.platform);

@@ -127,6 +127,12 @@ const ERROR_CASES: readonly ErrorCase[] = [
   { name: 'ADD from a URL is not supported yet', dockerfile: `${PRELUDE}ADD http://example.com/file.txt /x\n`, error: 'Dockerfile:3:1: ADD from a URL is not supported yet: http://example.com/file.txt', line: [3, 'ADD http://example.com/file.txt /x'] },
   { name: 'an invalid --chmod', dockerfile: `${PRELUDE}COPY --chmod=999 Dockerfile /x\n`, error: "Dockerfile:3:1: invalid chmod parameter: '999'", line: [3, 'COPY --chmod=999 Dockerfile /x'] },
   { name: 'an invalid STOPSIGNAL', dockerfile: `${PRELUDE}STOPSIGNAL SIGFOO\n`, error: 'Dockerfile:3:1: Invalid signal: SIGFOO', line: [3, 'STOPSIGNAL SIGFOO'] },
+  {
+    name: 'a # syntax= naming another frontend is refused rather than built with the built-in one',
+    dockerfile: `# syntax=example.com/my/frontend:1\n${PRELUDE}`,
+    error: 'Dockerfile:1:1: custom frontend "example.com/my/frontend:1" is not supported',
+    line: [1, '# syntax=example.com/my/frontend:1'],
+  },
   { name: 'a -f file keeps its own name in the position', dockerfile: `${PRELUDE}runn x\n`, error: 'custom.Dockerfile:3:1: unknown instruction: runn (did you mean RUN?)', line: [3, 'runn x'], args: ['-f', 'custom.Dockerfile'] },
 ];
 
