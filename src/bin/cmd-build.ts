@@ -74,7 +74,8 @@ export async function buildCommand(args: readonly string[], signal: AbortSignal)
   }
   const print = stringFlag(values, 'print');
   if (print !== undefined && print !== 'graph=dot') throw new UsageError(`kiln build: invalid --print "${print}": only graph=dot is supported`);
-  const display = progressDisplayFor(stringFlag(values, 'progress'));
+  // -q: like docker, only the image ID is printed.
+  const display = boolFlag(values, 'quiet') ? { sink: { emit: () => undefined }, close: () => undefined } : progressDisplayFor(stringFlag(values, 'progress'));
   let result;
   try {
     result = await new Engine(root).build(request, display.sink, signal);

@@ -24,7 +24,8 @@ export async function imagesCommand(args: readonly string[]): Promise<number> {
     const image = await readImage(root.content, manifest);
     const size = image.layers.reduce((sum, layer) => sum + layer.blob.size, 0);
     const colon = name.lastIndexOf(':');
-    rows.push([name.slice(0, colon), name.slice(colon + 1), manifest.digest.slice(7, 19), humanSize(size)]);
+    const [repository, tag] = colon === -1 ? [name, '<none>'] : [name.slice(0, colon), name.slice(colon + 1)];
+    rows.push([repository, tag, manifest.digest.slice(7, 19), humanSize(size)]);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   for (const row of rows) process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column]! + 3)).join('').trimEnd()}\n`);

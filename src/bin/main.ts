@@ -67,6 +67,12 @@ async function main(argv: readonly string[]): Promise<number> {
   return command(args, controller.signal);
 }
 
+// `kiln images | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

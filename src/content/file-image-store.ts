@@ -68,8 +68,17 @@ export class FileImageStore implements ImageStore {
   tag(name: string, manifest: Descriptor): Promise<void> {
     const ref = normaliseImageName(name);
     return this.update((index) => {
-      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== ref);
+      // A new name replaces the old holder of that name, and the nameless entry of the same image.
+      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== ref && !(m.digest === manifest.digest && m.annotations?.[REF_NAME] === undefined));
       index.manifests.push({ ...manifest, annotations: { ...manifest.annotations, [REF_NAME]: ref } });
+    });
+  }
+
+  /** Keeps a manifest with no name (docker's dangling image), unless some entry already holds it. */
+  keepUntagged(manifest: Descriptor): Promise<void> {
+    return this.update((index) => {
+      if (index.manifests.some((m) => m.digest === manifest.digest)) return;
+      index.manifests.push(manifest);
     });
   }
 
@@ -91,9 +100,16 @@ export class FileImageStore implements ImageStore {
 
   remove(name: string): Promise<boolean> {
     const ref = normaliseImageName(name);
+    const hex = name.replace(/^sha256:/, '');
+    const byId = /^[0-9a-f]{12,64}$/.test(hex);
     return this.update((index) => {
       const before = index.manifests.length;
-      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== ref);
+      index.manifests = index.manifests.filter((m) => {
+        const named = m.annotations?.[REF_NAME];
+        if (named !== undefined) return named !== ref;
+        // A nameless image can only be removed by its ID.
+        return !(byId && m.digest.slice(7).startsWith(hex));
+      });
       return index.manifests.length !== before;
     });
   }

@@ -30,6 +30,8 @@ export interface ImageStore {
   tag(name: string, manifest: Descriptor): Promise<void>;
   resolve(name: string): Promise<Descriptor | undefined>;
   list(): Promise<ReadonlyArray<{ readonly name: string; readonly manifest: Descriptor }>>;
-  /** Removes the name; returns false if it did not exist. */
+  /** Keeps an image that has no name (an untagged build), reachable by its ID. */
+  keepUntagged(manifest: Descriptor): Promise<void>;
+  /** Removes the name (or a nameless image, by ID); returns false if it did not exist. */
   remove(name: string): Promise<boolean>;
 }

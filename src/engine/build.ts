@@ -1,4 +1,5 @@
 // One build, end to end: Dockerfile → graph → solved layers → image config + manifest → tags.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checksumContextSelection, StatCache } from '../cache/index.js';
@@ -72,8 +73,10 @@ function namedContextsOf(request: BuildRequest): { namedContexts: Record<string,
     else if (value.startsWith(OCI_LAYOUT_PREFIX)) namedContexts[name] = { kind: 'image', ref: value };
     else if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) throw new UsageError(`--build-context ${name}=${value}: only local directories, docker-image:// and oci-layout:// are supported`);
     else {
+      const dir = resolve(value);
+      if (!existsSync(dir)) throw new UsageError(`--build-context ${name}=${value}: the directory ${dir} does not exist`);
       namedContexts[name] = { kind: 'local' };
-      localDirs[name] = resolve(value);
+      localDirs[name] = dir;
     }
   }
   return { namedContexts, localDirs };
@@ -206,6 +209,8 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
     platform: target.platform,
   });
   for (const tag of request.tags) await root.images.tag(tag, image.manifest);
+  // Like docker's dangling images: an untagged build stays reachable by its ID until it is removed.
+  if (request.tags.length === 0) await root.images.keepUntagged(image.manifest);
   for (const warning of definition.warnings) sink.emit({ kind: 'warning', message: `${warning.rule}: ${warning.message}`, ...(warning.location ? { location: `${warning.location.file}:${warning.location.startLine}` } : {}) });
   const pruned = prunedStageVertices(prepared.text, prepared.file, target.root);
   for (const vertex of pruned) states.set(vertex.digest, 'pruned');

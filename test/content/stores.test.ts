@@ -75,6 +75,21 @@ describe('FileImageStore', () => {
     expect((await store.list()).map((image) => image.name)).toEqual(['app:v2']);
   });
 
+  it('keeps an untagged image reachable by its ID until a name takes it over or it is removed by ID', async () => {
+    const store = new FileImageStore(join(dir, 'images'));
+    await store.init();
+    await store.keepUntagged(manifest);
+    await store.keepUntagged(manifest);
+    expect(await store.list()).toEqual([{ name: '<none>', manifest }]);
+    expect(await store.resolve(manifest.digest)).toEqual(manifest);
+    expect(await store.remove('app')).toBe(false);
+    expect(await store.remove(manifest.digest.slice(7, 19))).toBe(true);
+    expect(await store.list()).toEqual([]);
+    await store.keepUntagged(manifest);
+    await store.tag('app', manifest);
+    expect((await store.list()).map((image) => image.name)).toEqual(['app:latest']);
+  });
+
   it('keeps every tag when many are written at once', async () => {
     const store = new FileImageStore(join(dir, 'images'));
     await store.init();

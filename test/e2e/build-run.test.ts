@@ -91,6 +91,19 @@ describe('build and run', () => {
     expect((config.Env as string[]).some((entry) => entry.startsWith('GREETING='))).toBe(false);
   });
 
+  it('an untagged build is kept as a nameless image that runs and is removed by its ID', async () => {
+    const context = await makeContext({ Dockerfile: 'FROM busybox\nCMD ["echo", "untagged"]\n' });
+    cleanup.push(context);
+    const built = await runKiln(['build', '-q', context], { root });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toBe('');
+    const id = built.stdout.trim();
+    expect((await runKiln(['run', '--rm', id], { root })).stdout).toBe('untagged\n');
+    expect((await runKiln(['images'], { root })).stdout).toMatch(new RegExp(`^<none>\\s+<none>\\s+${id.slice(7, 19)}`, 'm'));
+    expect((await runKiln(['rmi', id.slice(7, 19)], { root })).code).toBe(0);
+    expect((await runKiln(['run', '--rm', id], { root })).code).toBe(1);
+  });
+
   it('lists and removes images', async () => {
     await runKiln(['tag', 'busybox', 'extra:1'], { root });
     const listed = await runKiln(['images'], { root });
