@@ -65,6 +65,8 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   if (network !== 'host' && network !== 'none') throw new UsageError(`kiln run: invalid --network "${network}": use host or none`);
   const tty = boolFlag(values, 'tty');
   const interactive = boolFlag(values, 'interactive');
+  // docker's rule: a pty fed from a pipe would never see EOF (the pipe's end is not a terminal's ^D), so it would hang.
+  if (tty && interactive && !process.stdin.isTTY) throw new KilnError('kiln run: the input device is not a TTY (-t with -i needs a terminal on stdin; drop -t to pipe input)');
   const limits = resourceLimits(stringFlag(values, 'memory'), stringFlag(values, 'cpus'), stringFlag(values, 'pids-limit'));
   const stopTimeoutText = stringFlag(values, 'stop-timeout') ?? '10';
   const stopTimeout = Number(stopTimeoutText);

@@ -100,6 +100,13 @@ describe('kiln run stdin and terminals', () => {
     expect(detached.stdout).toBe('got:\n');
   });
 
+  it('-it with a pipe on stdin is refused like docker does, instead of hanging on a pty that never sees EOF', async () => {
+    const ran = await runKiln(['run', '--rm', '-it', 'busybox', 'cat'], { root, input: 'piped\n' });
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain('the input device is not a TTY');
+    expect(ran.stdout).toBe('');
+  });
+
   it('-t under script gives the command /dev/pts/0 with the size of the outer terminal', () => {
     const result = spawnSync('script', ['-qec', `stty rows 33 cols 101; ${process.execPath} ${kilnBin} run --rm -t busybox sh -c 'tty; stty size; exit 6'`, '/dev/null'], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KILN_ROOT: root },
