@@ -99,6 +99,10 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   // kiln run forwards signals to the container instead of cancelling (docker's --sig-proxy):
   // SIGINT goes through as is; SIGTERM becomes the image's STOPSIGNAL, then SIGKILL after --stop-timeout.
   const onInterrupt = (): void => container?.kill('SIGINT');
+  // The other signals docker's proxy passes on. Without a listener, SIGHUP (a closed terminal) would kill kiln
+  // itself and leave the container's layer for the next start to clean. SIGUSR1 stays Node's (the debugger).
+  const passedOn = ['SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const;
+  const onPassedOn = (sig: NodeJS.Signals): void => container?.kill(sig);
   const onTerminate = (): void => {
     container?.kill(stopSignal);
     // docker stop's SIGKILL: the container dies of it and kiln run exits 137; before it started, the run is cancelled.
@@ -107,6 +111,7 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   const onResize = (): void => container?.resize({ rows: process.stdout.rows || 24, columns: process.stdout.columns || 80 });
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onTerminate);
+  for (const sig of passedOn) process.on(sig, onPassedOn);
   // Node's own SIGWINCH listener refreshes rows/columns and then emits 'resize'; a SIGWINCH listener of ours
   // could run first and pass the old size on.
   if (tty && process.stdout.isTTY) process.stdout.on('resize', onResize);
@@ -152,6 +157,7 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
     if (interactive) process.stdin.pause();
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onTerminate);
+    for (const sig of passedOn) process.off(sig, onPassedOn);
     process.stdout.off('resize', onResize);
     // kiln keeps no stopped containers: the writable layer always goes (docker's --rm behaviour).
     await root.snapshots.discard(active);

@@ -144,6 +144,19 @@ describe('signals to kiln run', () => {
   });
 });
 
+describe('more signals to kiln run', () => {
+  it.each([
+    ['SIGHUP', 'HUP'],
+    ['SIGQUIT', 'QUIT'],
+    ['SIGUSR2', 'USR2'],
+  ] as const)('%s is passed on to the container, and kiln cleans up after it', async (sig, trapName) => {
+    const ran = await signalWhen(['run', '--rm', 'busybox', 'sh', '-c', `trap "echo got-${trapName}; exit 8" ${trapName}; echo ready; while true; do sleep 0.1; done`], 'ready', sig);
+    expect(ran.stdout).toBe(`ready\ngot-${trapName}\n`);
+    expect(ran.code).toBe(8);
+    await expectNothingLeftBehind();
+  });
+});
+
 describe('nothing is left behind', () => {
   it('after a successful and a failing kiln run', async () => {
     await expectNothingLeftBehind();
