@@ -4,8 +4,8 @@ import type { CommandStdio } from './exec-command.js';
 import { startErrorOf } from './exec-command.js';
 import { F, O_NONBLOCK, cloexecFrom, fcntl, spawnProcess, waitAnyChild } from './syscalls.js';
 
-/** What tini forwards by default; SIGUSR1 stays with Node (its inspector). */
-const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP'];
+/** What tini forwards by default, SIGUSR1 included (init.ts keeps Node's inspector from taking it). */
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP'];
 
 /** The shell-style status of a raw wait status: exit code, or 128+N for signal N (PID 1 cannot re-raise a signal on itself). */
 function shellStatus(raw: number): number {

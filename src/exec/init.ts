@@ -6,6 +6,10 @@ import { ContainerStartError } from './errors.js';
 import type { InitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
 
+// Without a listener, SIGUSR1 makes Node open its inspector on 127.0.0.1:9229: from PID 1, on the host network,
+// that would be a debugger port into the container. A listener takes the signal over (runUnderInit forwards it).
+process.on('SIGUSR1', () => undefined);
+
 async function main(): Promise<number> {
   const specPath = process.argv[2];
   if (specPath === undefined) throw new Error('usage: init.js <spec.json>');

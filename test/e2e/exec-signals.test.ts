@@ -137,6 +137,16 @@ describe('signals to kiln run', () => {
     expect(ran.code).toBe(5);
   });
 
+  it("with --init, an image STOPSIGNAL of SIGUSR1 reaches the command (Node's inspector does not take it)", async () => {
+    const ran = await signalWhen(
+      ['run', '--rm', '--init', 'stopsig', 'sh', '-c', 'trap "echo got-usr1; exit 5" USR1; echo ready; while true; do sleep 0.1; done'],
+      'ready',
+      'SIGTERM',
+    );
+    expect(ran.stdout).toBe('ready\ngot-usr1\n');
+    expect(ran.code).toBe(5);
+  });
+
   it('SIGINT is passed on as SIGINT', async () => {
     const ran = await signalWhen(['run', '--rm', 'busybox', 'sh', '-c', 'trap "echo got-int; exit 7" INT; echo ready; while true; do sleep 0.1; done'], 'ready', 'SIGINT');
     expect(ran.stdout).toBe('ready\ngot-int\n');
