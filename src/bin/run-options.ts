@@ -1,4 +1,5 @@
 // kiln run's docker-compatible options turned into executor terms: env files, volumes, limits.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -37,7 +38,12 @@ export async function volumeMount(spec: string, volumesDir: string): Promise<Exe
   if (mode !== 'ro' && mode !== 'rw') throw new UsageError(`-v "${spec}": the mode must be ro or rw`);
   if (!isAbsolute(target)) throw new UsageError(`-v "${spec}": the container path must be absolute`);
   const readonly = mode === 'ro';
-  if (source.startsWith('/') || source.startsWith('.')) return { kind: 'bind', source: resolve(source), target, readonly };
+  if (source.startsWith('/') || source.startsWith('.')) {
+    const hostPath = resolve(source);
+    // docker's -v creates a missing host path as a directory (only --mount refuses it).
+    if (!existsSync(hostPath)) await mkdir(hostPath, { recursive: true });
+    return { kind: 'bind', source: hostPath, target, readonly };
+  }
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) throw new UsageError(`-v "${spec}": "${source}" is not a valid volume name`);
   const dir = join(volumesDir, source);
   await mkdir(dir, { recursive: true });

@@ -230,6 +230,13 @@ describe('kiln run options', () => {
     expect(existsSync(join(host, 'denied.txt'))).toBe(false);
   });
 
+  it('-v with a missing host path creates it as a directory, as docker does', async () => {
+    const host = join(await tempDir(), 'made', 'by-v');
+    const ran = await runKiln(['run', '--rm', '-v', `${host}:/data`, 'busybox', 'sh', '-c', 'echo into > /data/f'], { root });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(await readFile(join(host, 'f'), 'utf8')).toBe('into\n');
+  });
+
   it('-v NAME:CTR is a named volume that persists across runs', async () => {
     expect((await runKiln(['run', '--rm', '-v', 'kept:/vol', 'busybox', 'sh', '-c', 'echo first >> /vol/log'], { root })).code).toBe(0);
     const second = await runKiln(['run', '--rm', '-v', 'kept:/elsewhere', 'busybox', 'sh', '-c', 'echo second >> /elsewhere/log; cat /elsewhere/log'], { root });
