@@ -207,6 +207,7 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
     config: target.config,
     history,
     platform: target.platform,
+    ...(target.author === undefined ? {} : { author: target.author }),
   });
   for (const tag of request.tags) await root.images.tag(tag, image.manifest);
   // Like docker's dangling images: an untagged build stays reachable by its ID until it is removed.

@@ -15,6 +15,7 @@ export class ImageNotFoundError extends KilnError {}
 
 export interface LocalImage extends ResolvedBaseImage {
   readonly name: string;
+  readonly author?: string;
   readonly config: ImageRuntimeConfig;
   readonly history: readonly HistoryStep[];
   readonly platform: Platform;
@@ -45,6 +46,7 @@ export async function imageFromManifest(content: ContentStore, manifest: Descrip
   return {
     name,
     manifestDigest: manifest.digest,
+    ...(image.config.author === undefined ? {} : { author: image.config.author }),
     layers,
     config: image.config.config ?? {},
     history,
@@ -83,8 +85,8 @@ export class LocalImageResolver implements ImageMetaResolver {
     return image;
   }
 
-  async resolveImageConfig(ref: string): Promise<{ digest: string; config: ImageRuntimeConfig; history: readonly HistoryStep[] }> {
+  async resolveImageConfig(ref: string): Promise<{ digest: string; config: ImageRuntimeConfig; history: readonly HistoryStep[]; author?: string }> {
     const image = await this.load(ref);
-    return { digest: image.manifestDigest, config: image.config, history: image.history };
+    return { digest: image.manifestDigest, config: image.config, history: image.history, ...(image.author === undefined ? {} : { author: image.author }) };
   }
 }

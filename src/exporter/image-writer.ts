@@ -12,6 +12,8 @@ export interface ImageInput {
   readonly platform: Platform;
   /** RFC 3339; default: SOURCE_DATE_EPOCH if set, else now. */
   readonly created?: string;
+  /** The config's author field (MAINTAINER). */
+  readonly author?: string;
 }
 
 export class ImageWriteError extends KilnError {}
@@ -21,6 +23,7 @@ export async function writeImage(content: ContentStore, input: ImageInput): Prom
   const created = input.created ?? imageCreatedTime();
   const config: OciImageConfig = {
     created,
+    ...(input.author === undefined ? {} : { author: input.author }),
     architecture: input.platform.architecture,
     os: input.platform.os,
     ...(input.platform.variant ? { variant: input.platform.variant } : {}),

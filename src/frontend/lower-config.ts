@@ -237,5 +237,6 @@ export function lowerOnbuild(st: StageState, instr: OnbuildInstruction): void {
 
 export function lowerMaintainer(ctx: BuildContext, st: StageState, instr: MaintainerInstruction): void {
   ctx.linter.reportAt('MaintainerDeprecated', 'Maintainer instruction is deprecated in favor of using label', instr.node);
+  st.author = instr.maintainer;
   commitConfigStep(st, `MAINTAINER ${instr.maintainer}`);
 }

@@ -49,6 +49,7 @@ interface StageStart {
   history: HistoryStep[];
   scope?: StageScope;
   workdirSet: boolean;
+  author?: string;
 }
 
 function cloneConfig(config: ImageRuntimeConfig): MutableConfig {
@@ -62,7 +63,13 @@ async function imageStart(ctx: BuildContext, plan: StagePlan, steps: StepCounter
     location: locationOfNode(ctx.ex.source.file, node),
     stage: plan.definition.name ?? String(plan.definition.index),
   });
-  return { root, config: cloneConfig(resolved.config), history: [...resolved.history], workdirSet: false };
+  return {
+    root,
+    config: cloneConfig(resolved.config),
+    history: [...resolved.history],
+    workdirSet: false,
+    ...(resolved.author === undefined ? {} : { author: resolved.author }),
+  };
 }
 
 async function stageStart(ctx: BuildContext, plan: StagePlan, steps: StepCounter): Promise<StageStart> {
@@ -84,6 +91,7 @@ async function stageStart(ctx: BuildContext, plan: StagePlan, steps: StepCounter
         history: [...parent.history],
         scope: parent.scope.clone(),
         workdirSet: parent.workdirSet,
+        ...(parent.author === undefined ? {} : { author: parent.author }),
       };
     }
     default: {
@@ -207,6 +215,7 @@ export async function lowerStage(buildCtx: BuildContext, plan: StagePlan): Promi
     cmdSet: false,
     seenOnce: new Map(),
     onbuild: false,
+    ...(start.author === undefined ? {} : { author: start.author }),
   };
   if (triggers.length > 0) {
     const instructions = triggerInstructions(ctx, plan.definition.from.node, triggers);
@@ -219,5 +228,13 @@ export async function lowerStage(buildCtx: BuildContext, plan: StagePlan): Promi
     const pending = dispatch(ctx, st, instr);
     if (pending !== undefined) await pending;
   }
-  return { root: st.root, platform: st.platform, config: st.config, history: st.history, scope: st.scope, workdirSet: st.workdirSet };
+  return {
+    root: st.root,
+    platform: st.platform,
+    config: st.config,
+    history: st.history,
+    scope: st.scope,
+    workdirSet: st.workdirSet,
+    ...(st.author === undefined ? {} : { author: st.author }),
+  };
 }

@@ -29,6 +29,7 @@ export interface LoweredStage {
   readonly scope: StageScope;
   /** A WORKDIR was set in this Dockerfile (WorkdirRelativePath only looks at the first one). */
   readonly workdirSet: boolean;
+  readonly author?: string;
 }
 
 export interface LowerRequest {
@@ -78,6 +79,8 @@ export interface StageState {
   readonly seenOnce: Map<string, InstructionNode>;
   /** Currently running an ONBUILD trigger. */
   onbuild: boolean;
+  /** MAINTAINER, or the base image's author. */
+  author?: string;
 }
 
 export function locationOfNode(file: string, node: InstructionNode): SourceLocation {

@@ -147,7 +147,13 @@ export async function lowerDockerfile(
   }
   const target = await ctx.stage(targetIndex, parsed.stages[targetIndex]!.from.node);
   return {
-    target: { root: target.root, platform: target.platform, config: tidyConfig(target.config), history: target.history },
+    target: {
+      root: target.root,
+      platform: target.platform,
+      config: tidyConfig(target.config),
+      history: target.history,
+      ...(target.author === undefined ? {} : { author: target.author }),
+    },
     unusedBuildArgs: unusedBuildArgs(request.buildArgs, consumedArgs),
   };
 }

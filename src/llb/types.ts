@@ -155,6 +155,8 @@ export interface StageImage {
   readonly config: ImageRuntimeConfig;
   /** Base image history followed by this stage's steps. */
   readonly history: readonly HistoryStep[];
+  /** The image's author (MAINTAINER, or inherited from the base image). */
+  readonly author?: string;
 }
 
 /** A positioned warning (build checks, unused build args). */
@@ -177,5 +179,6 @@ export interface ImageMetaResolver {
     readonly digest: Digest;
     readonly config: ImageRuntimeConfig;
     readonly history: readonly HistoryStep[];
+    readonly author?: string;
   }>;
 }

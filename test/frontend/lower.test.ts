@@ -5,6 +5,7 @@ import type { FileAction, HistoryStep, ImageMetaResolver, ImageRuntimeConfig, Op
 interface FakeImage {
   readonly config: ImageRuntimeConfig;
   readonly history?: readonly HistoryStep[];
+  readonly author?: string;
 }
 
 /** A resolver over a fixed set of images that records what it was asked. */
@@ -14,7 +15,7 @@ class FakeResolver implements ImageMetaResolver {
   async resolveImageConfig(ref: string, _platform: Platform) {
     this.calls.push(ref);
     const image = this.images[ref] ?? { config: {} };
-    return { digest: 'sha256:0', config: image.config, history: image.history ?? [] };
+    return { digest: 'sha256:0', config: image.config, history: image.history ?? [], ...(image.author === undefined ? {} : { author: image.author }) };
   }
 }
 
@@ -464,5 +465,13 @@ describe('check=error=true', () => {
 
   it('builds when no check fails', async () => {
     await expect(buildDefinitionFromDockerfile(request('# check=error=true\nFROM scratch\nCMD ["run"]\n'))).resolves.toBeDefined();
+  });
+
+  it('MAINTAINER sets the image author; without it the base image and parent stages pass theirs on', async () => {
+    const resolver = new FakeResolver({ based: { config: {}, author: 'Base Author' } });
+    expect((await lower('FROM scratch\nMAINTAINER Jane <jane@example.com>\n')).author).toBe('Jane <jane@example.com>');
+    expect((await lower('FROM based\nRUN true\n', { resolver })).author).toBe('Base Author');
+    expect((await lower('FROM based AS one\nMAINTAINER Me\n\nFROM one\nRUN true\n', { resolver })).author).toBe('Me');
+    expect((await lower('FROM scratch\n')).author).toBeUndefined();
   });
 });
