@@ -26,7 +26,7 @@ export interface KilnOptions {
 
 export function runKiln(args: readonly string[], opts: KilnOptions): Promise<KilnResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [kilnBin, ...args], {
+    const child = spawn(process.execPath, ['--', kilnBin, ...args], {
       cwd: opts.cwd ?? repoRoot,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KILN_ROOT: opts.root, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
