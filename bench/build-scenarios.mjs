@@ -76,7 +76,7 @@ function tenSteps() {
 
 function parallelStages() {
   const context = mkdtempSync(join(tmpdir(), 'kiln-bench-ctx-'));
-  const stages = [0, 1, 2, 3].map((n) => `FROM busybox AS s${n}\nCOPY seed${n}.txt /seed\nRUN i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; cat /seed > /out${n}`);
+  const stages = [0, 1, 2, 3].map((n) => `FROM busybox AS s${n}\nCOPY seed${n}.txt /seed\nRUN i=0; while [ $i -lt 1500000 ]; do i=$((i+1)); done; cat /seed > /out${n}`);
   const final = `FROM busybox\n${[0, 1, 2, 3].map((n) => `COPY --from=s${n} /out${n} /out${n}`).join('\n')}\n`;
   for (const n of [0, 1, 2, 3]) writeFileSync(join(context, `seed${n}.txt`), `${n}\n`);
   writeFileSync(join(context, 'Dockerfile'), `${stages.join('\n')}\n${final}`);

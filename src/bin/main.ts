@@ -1,11 +1,5 @@
 // The kiln command line: dispatches to one module per verb, maps errors to exit codes, turns Ctrl-C into cancellation.
 import { KilnError, UsageError } from '../errors.js';
-import { buildCommand } from './cmd-build.js';
-import { importCommand, loadCommand, saveCommand } from './cmd-archive.js';
-import { debugCommand } from './cmd-debug.js';
-import { imagesCommand, inspectCommand, rmiCommand, tagCommand } from './cmd-images.js';
-import { runCommand } from './cmd-run.js';
-import { duCommand, pruneCommand } from './cmd-prune.js';
 
 const USAGE = `Usage: kiln COMMAND [OPTIONS]
 
@@ -28,19 +22,20 @@ Environment: KILN_ROOT (default /var/lib/kiln for root)
 
 type Command = (args: readonly string[], signal: AbortSignal) => Promise<number>;
 
-const COMMANDS: Readonly<Record<string, Command>> = {
-  build: buildCommand,
-  run: runCommand,
-  images: imagesCommand,
-  tag: tagCommand,
-  rmi: rmiCommand,
-  inspect: inspectCommand,
-  save: saveCommand,
-  load: loadCommand,
-  import: importCommand,
-  debug: debugCommand,
-  prune: pruneCommand,
-  du: duCommand,
+// Each verb's module is loaded only when it is the one asked for: start-up time is most of a no-op rebuild.
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  build: async () => (await import('./cmd-build.js')).buildCommand,
+  run: async () => (await import('./cmd-run.js')).runCommand,
+  images: async () => (await import('./cmd-images.js')).imagesCommand,
+  tag: async () => (await import('./cmd-images.js')).tagCommand,
+  rmi: async () => (await import('./cmd-images.js')).rmiCommand,
+  inspect: async () => (await import('./cmd-images.js')).inspectCommand,
+  save: async () => (await import('./cmd-archive.js')).saveCommand,
+  load: async () => (await import('./cmd-archive.js')).loadCommand,
+  import: async () => (await import('./cmd-archive.js')).importCommand,
+  prune: async () => (await import('./cmd-prune.js')).pruneCommand,
+  du: async () => (await import('./cmd-prune.js')).duCommand,
+  debug: async () => (await import('./cmd-debug.js')).debugCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -49,8 +44,9 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) throw new UsageError(`kiln: unknown command "${name}"\n\n${USAGE}`);
+  const loadCommand = COMMANDS[name];
+  if (!loadCommand) throw new UsageError(`kiln: unknown command "${name}"\n\n${USAGE}`);
+  const command = await loadCommand();
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

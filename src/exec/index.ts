@@ -1,5 +1,5 @@
 // The container executor: RUN steps, `kiln run` and file ops in Linux namespaces on overlay roots.
-export { createExecutor } from './executor.js';
+export { createExecutor } from './lazy-executor.js';
 export type { ExecutorOptions } from './executor.js';
 export { cleanupStaleExecState } from './stale-state.js';
 export { ContainerStartError, ExecSetupError, FileOpError } from './errors.js';
