@@ -5,6 +5,7 @@ export { cleanupStaleExecState } from './stale-state.js';
 export { ContainerStartError, ExecSetupError, FileOpError } from './errors.js';
 export type { StartFailureStatus } from './errors.js';
 export type {
+  ContainerHandle,
   ExecIO,
   ExecMount,
   Executor,

@@ -3,35 +3,22 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importBusybox, makeContext, makeKilnRoot, runKiln } from '../helpers/kiln.js';
+import { describe, expect, it } from 'vitest';
+import { runKiln, useKilnRoot } from '../helpers/kiln.js';
 
-let root: string;
-const cleanup: string[] = [];
+const kiln = useKilnRoot();
 
-beforeAll(async () => {
-  root = await makeKilnRoot();
-  cleanup.push(root);
-  await importBusybox(root);
-});
-
-afterAll(async () => {
-  for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
-});
-
-async function contextWith(files: Record<string, string>): Promise<string> {
-  const dir = await makeContext(files);
-  cleanup.push(dir);
-  return dir;
+function contextWith(files: Record<string, string>): Promise<string> {
+  return kiln.context(files);
 }
 
 async function build(dir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runKiln(['build', '--progress=plain', ...args, dir], { root });
+  return runKiln(['build', '--progress=plain', ...args, dir], { root: kiln.root });
 }
 
 /** `kiln run --rm IMAGE sh -c SCRIPT`'s stdout (the run must succeed). */
 async function shellIn(image: string, script: string): Promise<string> {
-  const ran = await runKiln(['run', '--rm', '--entrypoint', '/bin/sh', image, '-c', script], { root });
+  const ran = await runKiln(['run', '--rm', '--entrypoint', '/bin/sh', image, '-c', script], { root: kiln.root });
   expect(ran.code, ran.stderr).toBe(0);
   return ran.stdout;
 }
@@ -41,14 +28,14 @@ interface Inspected {
 }
 
 async function inspect(image: string): Promise<Inspected> {
-  const result = await runKiln(['inspect', image], { root });
+  const result = await runKiln(['inspect', image], { root: kiln.root });
   expect(result.code, result.stderr).toBe(0);
   return (JSON.parse(result.stdout) as Inspected[])[0]!;
 }
 
 async function storeState(): Promise<string> {
-  const list = async (dir: string): Promise<string[]> => (await readdir(join(root, dir)).catch(() => [] as string[])).sort();
-  return JSON.stringify({ index: await readFile(join(root, 'images', 'index.json'), 'utf8'), blobs: await list('content/blobs/sha256'), snapshots: await list('snapshots/committed') });
+  const list = async (dir: string): Promise<string[]> => (await readdir(join(kiln.root, dir)).catch(() => [] as string[])).sort();
+  return JSON.stringify({ index: await readFile(join(kiln.root, 'images', 'index.json'), 'utf8'), blobs: await list('content/blobs/sha256'), snapshots: await list('snapshots/committed') });
 }
 
 describe('heredocs', () => {
@@ -164,7 +151,7 @@ describe('ARG scoping', () => {
         '',
       ].join('\n'),
     );
-    const inspected = await runKiln(['inspect', 'args'], { root });
+    const inspected = await runKiln(['inspect', 'args'], { root: kiln.root });
     expect(inspected.stdout).toContain('GLOBAL=overridden');
     expect(inspected.stdout).not.toContain('proxy.internal.test');
     expect(inspected.stdout).not.toContain('HTTP_PROXY=');
@@ -212,8 +199,8 @@ describe('config instructions', () => {
     expect(config.Cmd).toEqual(['default', 'cmd']);
     expect(image.Config.history.map((entry) => entry.created_by)).toContain('MAINTAINER Jane Doe <jane@example.com>');
     expect(await shellIn('configured', 'cat /shells')).toBe('default /bin/sh\nsh flags ce\nash two words\n');
-    expect((await runKiln(['run', '--rm', 'configured'], { root })).stdout).toBe('ep default cmd\n');
-    expect((await runKiln(['run', '--rm', 'configured', 'replaced', 'args'], { root })).stdout).toBe('ep replaced args\n');
+    expect((await runKiln(['run', '--rm', 'configured'], { root: kiln.root })).stdout).toBe('ep default cmd\n');
+    expect((await runKiln(['run', '--rm', 'configured', 'replaced', 'args'], { root: kiln.root })).stdout).toBe('ep replaced args\n');
   });
 
   it('ONBUILD triggers run in the child; ENTRYPOINT resets the inherited CMD; shell forms use the shell; HEALTHCHECK NONE', async () => {
@@ -227,7 +214,7 @@ describe('config instructions', () => {
     expect((await build(dir, '-t', 'parent', '-f', join(dir, 'Dockerfile.parent'))).code).toBe(0);
     const parent = await inspect('parent');
     expect(parent.Config.config.OnBuild).toEqual(['RUN echo triggered > /t', 'ENV FROM_TRIGGER=yes']);
-    expect((await runKiln(['run', '--rm', 'parent', 'cat', '/t'], { root })).code).not.toBe(0);
+    expect((await runKiln(['run', '--rm', 'parent', 'cat', '/t'], { root: kiln.root })).code).not.toBe(0);
 
     for (const name of ['inherit', 'exec-ep', 'shell-ep', 'shell-cmd']) {
       const built = await build(dir, '-t', name, '-f', join(dir, `Dockerfile.${name}`));
@@ -238,18 +225,18 @@ describe('config instructions', () => {
     const inherit = await inspect('inherit');
     expect(inherit.Config.config.OnBuild).toBeUndefined();
     expect(inherit.Config.config.Cmd).toEqual(['echo', 'parent-cmd']);
-    expect((await runKiln(['run', '--rm', 'inherit'], { root })).stdout).toBe('parent-cmd\n');
+    expect((await runKiln(['run', '--rm', 'inherit'], { root: kiln.root })).stdout).toBe('parent-cmd\n');
 
     const execEp = await inspect('exec-ep');
     expect(execEp.Config.config.Cmd).toBeUndefined();
     expect(execEp.Config.config.Healthcheck).toEqual({ Test: ['NONE'] });
-    expect((await runKiln(['run', '--rm', 'exec-ep'], { root })).stdout).toBe('ep\n');
-    expect((await runKiln(['run', '--rm', 'exec-ep', 'x'], { root })).stdout).toBe('ep x\n');
+    expect((await runKiln(['run', '--rm', 'exec-ep'], { root: kiln.root })).stdout).toBe('ep\n');
+    expect((await runKiln(['run', '--rm', 'exec-ep', 'x'], { root: kiln.root })).stdout).toBe('ep x\n');
 
     expect((await inspect('shell-ep')).Config.config.Entrypoint).toEqual(['/bin/sh', '-c', 'echo shell-ep "$FROM_TRIGGER"']);
-    expect((await runKiln(['run', '--rm', 'shell-ep', 'ignored'], { root })).stdout).toBe('shell-ep yes\n');
+    expect((await runKiln(['run', '--rm', 'shell-ep', 'ignored'], { root: kiln.root })).stdout).toBe('shell-ep yes\n');
     expect((await inspect('shell-cmd')).Config.config.Cmd).toEqual(['/bin/sh', '-c', 'echo shell-cmd "$FROM_TRIGGER"']);
-    expect((await runKiln(['run', '--rm', 'shell-cmd'], { root })).stdout).toBe('shell-cmd yes\n');
+    expect((await runKiln(['run', '--rm', 'shell-cmd'], { root: kiln.root })).stdout).toBe('shell-cmd yes\n');
   });
 });
 
@@ -314,7 +301,7 @@ describe('build checks', () => {
   it('--check exits 1 when a check fails, 0 when none does, and runs nothing', async () => {
     const failing = await contextWith({ Dockerfile: WARNED.replace('STEP-OUTPUT', 'CHECK-ONLY') });
     const before = await storeState();
-    const checked = await runKiln(['build', '--check', '--progress=plain', '-t', 'checked-only', failing], { root });
+    const checked = await runKiln(['build', '--check', '--progress=plain', '-t', 'checked-only', failing], { root: kiln.root });
     expect(checked.code).toBe(1);
     expect(checked.stderr).toContain("Dockerfile:1: FromAsCasing: 'as' and 'FROM' keywords' casing do not match");
     expect(checked.stderr).toContain('Dockerfile:3: JSONArgsRecommended');
@@ -323,7 +310,7 @@ describe('build checks', () => {
     expect(checked.stdout).toBe('');
 
     const clean = await contextWith({ Dockerfile: 'FROM busybox AS base\nRUN echo CHECK-ONLY-$((6*7))\nCMD ["echo", "hi"]\n' });
-    const passed = await runKiln(['build', '--check', '--progress=plain', clean], { root });
+    const passed = await runKiln(['build', '--check', '--progress=plain', clean], { root: kiln.root });
     expect(passed.code, passed.stderr).toBe(0);
     expect(passed.stderr).toContain('no warnings found');
     expect(passed.stderr).not.toContain('CHECK-ONLY-42');
@@ -332,7 +319,7 @@ describe('build checks', () => {
 
   it('# check=skip= silences a rule and # check=error=true turns a warning into a failure at its line', async () => {
     const skipped = await contextWith({ Dockerfile: '# check=skip=JSONArgsRecommended\nFROM busybox\nCMD echo hi\n' });
-    const checked = await runKiln(['build', '--check', skipped], { root });
+    const checked = await runKiln(['build', '--check', skipped], { root: kiln.root });
     expect(checked.code, checked.stderr).toBe(0);
     expect(checked.stderr).not.toContain('JSONArgsRecommended');
 

@@ -1,35 +1,22 @@
 // Dockerfile problems through the CLI: `kiln debug parse` and `kiln build` point at FILE:LINE:COL, quote the line,
 // exit with the documented code, and never run a step or touch the image store.
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importBusybox, makeContext, makeKilnRoot, repoRoot, runKiln } from '../helpers/kiln.js';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runKiln, useKilnRoot } from '../helpers/kiln.js';
 
 const PARSER_TESTFILES = resolve(repoRoot, '..', 'shared', 'conformance', 'buildkit', 'frontend', 'dockerfile', 'parser', 'testfiles');
 
-let root: string;
-const cleanup: string[] = [];
+const kiln = useKilnRoot();
 
-beforeAll(async () => {
-  root = await makeKilnRoot();
-  cleanup.push(root);
-  await importBusybox(root);
-});
-
-afterAll(async () => {
-  for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
-});
-
-async function contextWith(files: Record<string, string>): Promise<string> {
-  const dir = await makeContext(files);
-  cleanup.push(dir);
-  return dir;
+function contextWith(files: Record<string, string>): Promise<string> {
+  return kiln.context(files);
 }
 
 /** What a build could change: the image index, the blobs, the unpacked snapshots and the cache records. */
 async function storeState(): Promise<string> {
-  const list = async (dir: string): Promise<string[]> => (await readdir(join(root, dir)).catch(() => [] as string[])).sort();
-  const index = await readFile(join(root, 'images', 'index.json'), 'utf8');
+  const list = async (dir: string): Promise<string[]> => (await readdir(join(kiln.root, dir)).catch(() => [] as string[])).sort();
+  const index = await readFile(join(kiln.root, 'images', 'index.json'), 'utf8');
   return JSON.stringify({ index, blobs: await list('content/blobs/sha256'), snapshots: await list('snapshots/committed'), cache: await list('cache') });
 }
 
@@ -37,7 +24,7 @@ describe('kiln debug parse', () => {
   it.each(['escape-with-syntax', 'lk4d4-the-edge-case-generator'])('prints the BuildKit dump of the conformance file %s byte for byte', async (name) => {
     const dockerfile = join(PARSER_TESTFILES, name, 'Dockerfile');
     const expected = await readFile(join(PARSER_TESTFILES, name, 'result'), 'utf8');
-    const result = await runKiln(['debug', 'parse', dockerfile], { root });
+    const result = await runKiln(['debug', 'parse', dockerfile], { root: kiln.root });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(expected);
@@ -45,7 +32,7 @@ describe('kiln debug parse', () => {
 
   it('prints heredoc instructions the way BuildKit dumps them (the body is not part of the dump)', async () => {
     const dir = await contextWith({ Dockerfile: 'FROM busybox\nRUN <<EOF <<EOT\na\nEOF\nb\nEOT\nCOPY <<EOF /x\nc\nEOF\n' });
-    const result = await runKiln(['debug', 'parse', join(dir, 'Dockerfile')], { root });
+    const result = await runKiln(['debug', 'parse', join(dir, 'Dockerfile')], { root: kiln.root });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('(from "busybox")\n(run "<<EOF <<EOT")\n(copy "<<EOF" "/x")\n');
   });
@@ -53,7 +40,7 @@ describe('kiln debug parse', () => {
   it('exits 1 with FILE:LINE:COL and the source line when the file does not parse', async () => {
     const dir = await contextWith({ 'bad.Dockerfile': 'FROM busybox\n\nRUN <<EOF\necho never closed\n' });
     const file = join(dir, 'bad.Dockerfile');
-    const result = await runKiln(['debug', 'parse', file], { root });
+    const result = await runKiln(['debug', 'parse', file], { root: kiln.root });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(`${file}:3:5: unterminated heredoc`);
@@ -62,17 +49,17 @@ describe('kiln debug parse', () => {
 
   it('exits 1 on a bad escape directive and on a file without instructions', async () => {
     const dir = await contextWith({ escape: '# escape=x\nFROM busybox\n', empty: '# only a comment\n' });
-    const escape = await runKiln(['debug', 'parse', join(dir, 'escape')], { root });
+    const escape = await runKiln(['debug', 'parse', join(dir, 'escape')], { root: kiln.root });
     expect(escape.code).toBe(1);
     expect(escape.stderr).toContain(`${join(dir, 'escape')}:1:1: invalid escape token 'x'`);
-    const empty = await runKiln(['debug', 'parse', join(dir, 'empty')], { root });
+    const empty = await runKiln(['debug', 'parse', join(dir, 'empty')], { root: kiln.root });
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain('file with no instructions');
   });
 
   it('exits 2 on usage errors: no file, two files, an unknown subcommand or flag, an unreadable file', async () => {
     for (const args of [['debug', 'parse'], ['debug', 'parse', 'a', 'b'], ['debug', 'frobnicate', 'x'], ['debug', 'parse', '--bogus', 'x'], ['debug', 'parse', '/nonexistent/Dockerfile']]) {
-      const result = await runKiln(args, { root });
+      const result = await runKiln(args, { root: kiln.root });
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/^kiln: error: /);
@@ -141,7 +128,7 @@ describe('kiln build errors in the Dockerfile', () => {
     const usesFile = args.includes('-f');
     const dir = await contextWith({ [usesFile ? 'custom.Dockerfile' : 'Dockerfile']: dockerfile });
     const before = await storeState();
-    const result = await runKiln(['build', '--progress=plain', '-t', 'must-not-exist', ...args.map((arg) => (arg === 'custom.Dockerfile' ? join(dir, arg) : arg)), dir], { root });
+    const result = await runKiln(['build', '--progress=plain', '-t', 'must-not-exist', ...args.map((arg) => (arg === 'custom.Dockerfile' ? join(dir, arg) : arg)), dir], { root: kiln.root });
     expect(result.code, result.stderr).toBe(1);
     if (typeof error === 'string') {
       const expected = usesFile ? `${join(dir, error)}` : error;
@@ -159,7 +146,7 @@ describe('kiln build errors in the Dockerfile', () => {
   it('an unknown --target is a usage error (exit 2) naming the target, and runs nothing', async () => {
     const dir = await contextWith({ Dockerfile: `${PRELUDE}FROM busybox AS final\n` });
     const before = await storeState();
-    const result = await runKiln(['build', '--progress=plain', '--target', 'finl', dir], { root });
+    const result = await runKiln(['build', '--progress=plain', '--target', 'finl', dir], { root: kiln.root });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('target stage "finl" could not be found');
     expect(result.stderr).not.toContain('RAN-42');

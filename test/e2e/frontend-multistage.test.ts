@@ -1,37 +1,24 @@
 // Multi-stage builds through the CLI: stages as bases and COPY sources, --target, stages the target never reaches
 // (never run, their bases never resolved), and named build contexts (local dir, docker-image://, oci-layout://).
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importBusybox, makeContext, makeKilnRoot, runKiln } from '../helpers/kiln.js';
+import { describe, expect, it } from 'vitest';
+import { runKiln, useKilnRoot } from '../helpers/kiln.js';
 
-let root: string;
-const cleanup: string[] = [];
+const kiln = useKilnRoot();
 
-beforeAll(async () => {
-  root = await makeKilnRoot();
-  cleanup.push(root);
-  await importBusybox(root);
-});
-
-afterAll(async () => {
-  for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
-});
-
-async function contextWith(files: Record<string, string>): Promise<string> {
-  const dir = await makeContext(files);
-  cleanup.push(dir);
-  return dir;
+function contextWith(files: Record<string, string>): Promise<string> {
+  return kiln.context(files);
 }
 
 async function build(dir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runKiln(['build', '--progress=plain', ...args, dir], { root });
+  return runKiln(['build', '--progress=plain', ...args, dir], { root: kiln.root });
 }
 
 async function shellIn(image: string, script: string): Promise<string> {
-  const ran = await runKiln(['run', '--rm', '--entrypoint', '/bin/sh', image, '-c', script], { root });
+  const ran = await runKiln(['run', '--rm', '--entrypoint', '/bin/sh', image, '-c', script], { root: kiln.root });
   expect(ran.code, ran.stderr).toBe(0);
   return ran.stdout;
 }
@@ -99,9 +86,9 @@ describe('named build contexts', () => {
     const saved = await contextWith({ Dockerfile: 'FROM busybox\nRUN echo from-layout > /layout-file\n' });
     expect((await build(saved, '-t', 'exported:v1')).code).toBe(0);
     const work = await mkdtemp(join(tmpdir(), 'kiln-e2e-layout-'));
-    cleanup.push(work);
+    kiln.track(work);
     const archive = join(work, 'exported.tar');
-    const save = await runKiln(['save', '-o', archive, 'exported:v1'], { root });
+    const save = await runKiln(['save', '-o', archive, 'exported:v1'], { root: kiln.root });
     expect(save.code, save.stderr).toBe(0);
     const layout = join(work, 'layout');
     await mkdir(layout);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerHandle } from '../../src/exec/index.js';
-import { makeExecFixture, runIn, specFor } from './exec-fixture.js';
+import { makeExecFixture, specFor } from './exec-fixture.js';
 import type { ExecFixture } from './exec-fixture.js';
 
 let fx: ExecFixture;

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { parallelGzip } from '../../src/exporter/parallel-gzip.js';
@@ -8,7 +9,7 @@ async function gzipOf(data: Buffer, opts: { level: number; blockSize?: number; c
   const pieces: Buffer[] = [];
   for (let i = 0; i < data.length; i += chunk) pieces.push(data.subarray(i, i + chunk));
   const out: Buffer[] = [];
-  for await (const part of parallelGzip(pieces, opts)) out.push(part);
+  for await (const part of parallelGzip(Readable.from(pieces), opts)) out.push(part);
   return Buffer.concat(out);
 }
 
