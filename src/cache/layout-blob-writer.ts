@@ -1,11 +1,12 @@
 // Writes blobs into an OCI layout's blobs/sha256 directory: temp file, digest check, fsync, rename.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rm, rename, stat } from 'node:fs/promises';
+import { rm, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { tempPathBeside } from '../disk/atomic-write.js';
+import { fsyncFile, tempPathBeside } from '../disk/atomic-write.js';
+import { sha256Meter } from '../disk/sha256-meter.js';
 import { KilnError } from '../errors.js';
 
 export class LayoutBlobError extends KilnError {}
@@ -31,27 +32,14 @@ export class LayoutBlobWriter {
   async write(digest: string, source: Readable | AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<number> {
     const target = this.pathOf(digest);
     const temp = tempPathBeside(target);
-    const hash = createHash('sha256');
-    let size = 0;
-    const measure = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const meter = sha256Meter();
     try {
-      await pipeline(source, measure, createWriteStream(temp, { flags: 'wx' }), ...(signal ? [{ signal }] : []));
-      const actual = `sha256:${hash.digest('hex')}`;
+      await pipeline(source, meter.stream, createWriteStream(temp, { flags: 'wx' }), ...(signal ? [{ signal }] : []));
+      const actual = meter.digest();
       if (actual !== digest) throw new LayoutBlobError(`blob ${digest} read back as ${actual}; the source store is corrupt`);
-      const handle = await open(temp, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await fsyncFile(temp);
       await rename(temp, target);
-      return size;
+      return meter.size();
     } finally {
       await rm(temp, { force: true });
     }

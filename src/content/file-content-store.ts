@@ -1,12 +1,13 @@
 // Content store on disk: blobs/sha256/<hex>, written through ingest files and verified before they appear.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KilnError } from '../errors.js';
-import { fsyncDir } from '../disk/atomic-write.js';
+import { fsyncDir, fsyncFile } from '../disk/atomic-write.js';
+import { sha256Meter } from '../disk/sha256-meter.js';
 import type { ContentStore, Descriptor } from './types.js';
 
 export class DigestMismatchError extends KilnError {}
@@ -60,27 +61,19 @@ export class FileContentStore implements ContentStore {
 
   async write(source: AsyncIterable<Uint8Array> | Readable, mediaType: string, expectedDigest?: string): Promise<Descriptor> {
     const ingest = join(this.ingestDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    const measure = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const meter = sha256Meter();
     const out = createWriteStream(ingest, { flags: 'wx' });
     try {
       const input = source instanceof Readable ? source : Readable.from(source);
-      await pipeline(input, measure, out);
-      const digest = `sha256:${hash.digest('hex')}`;
+      await pipeline(input, meter.stream, out);
+      const digest = meter.digest();
       if (expectedDigest !== undefined && digest !== expectedDigest) {
         throw new DigestMismatchError(`content digest ${digest} does not match the expected ${expectedDigest}`);
       }
-      await syncFile(ingest);
+      await fsyncFile(ingest);
       await rename(ingest, this.pathOf(digest));
       await fsyncDir(this.blobDir);
-      return { mediaType, digest, size };
+      return { mediaType, digest, size: meter.size() };
     } finally {
       await rm(ingest, { force: true });
     }
@@ -104,14 +97,5 @@ export class FileContentStore implements ContentStore {
 
   async sizeOf(digest: string): Promise<number> {
     return (await stat(this.pathOf(digest))).size;
-  }
-}
-
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

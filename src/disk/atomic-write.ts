@@ -17,6 +17,16 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Flushes a written file to disk (before it is renamed into place). */
+export async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Replaces `target` with `data` atomically: readers see the old or the new file, never a partial one. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const temp = tempPathBeside(target);
