@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importBusybox, makeContext, makeKilnRoot, runKiln } from '../helpers/kiln.js';
 
+// The app RUN appends a fresh uuid, so each run of it yields a new /main.out: whether the steps after
+// COPY --from=app rerun must not hang on whether two runs wrote their output within the same tar-mtime second.
 const DOCKERFILE = `FROM busybox AS app
 COPY app/ /app/
-RUN cat /app/main.txt > /main.out
+RUN cat /app/main.txt /proc/sys/kernel/random/uuid > /main.out
 
 FROM busybox AS docs
 COPY docs/*.md /docs/
