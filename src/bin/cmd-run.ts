@@ -96,15 +96,22 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   const kill = new AbortController();
   let container: ContainerHandle | undefined;
   let stopTimer: NodeJS.Timeout | undefined;
+  // Signals that arrive while the container is still starting are held and passed on once it runs: dropping
+  // them would leave a SIGTERM'd kiln waiting --stop-timeout for a SIGKILL.
+  const held: NodeJS.Signals[] = [];
+  const passOn = (sig: NodeJS.Signals): void => {
+    if (container) container.kill(sig);
+    else held.push(sig);
+  };
   // kiln run forwards signals to the container instead of cancelling (docker's --sig-proxy):
   // SIGINT goes through as is; SIGTERM becomes the image's STOPSIGNAL, then SIGKILL after --stop-timeout.
-  const onInterrupt = (): void => container?.kill('SIGINT');
+  const onInterrupt = (): void => passOn('SIGINT');
   // The other signals docker's proxy passes on. Without a listener, SIGHUP (a closed terminal) would kill kiln
   // itself and leave the container's layer for the next start to clean. SIGUSR1 stays Node's (the debugger).
   const passedOn = ['SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const;
-  const onPassedOn = (sig: NodeJS.Signals): void => container?.kill(sig);
+  const onPassedOn = (sig: NodeJS.Signals): void => passOn(sig);
   const onTerminate = (): void => {
-    container?.kill(stopSignal);
+    passOn(stopSignal);
     // docker stop's SIGKILL: the container dies of it and kiln run exits 137; before it started, the run is cancelled.
     stopTimer ??= setTimeout(() => (container ? container.kill('SIGKILL') : kill.abort()), stopTimeout * 1000);
   };
@@ -143,6 +150,7 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
         ...(tty ? { ttySize: { rows: process.stdout.rows || 24, columns: process.stdout.columns || 80 } } : {}),
         onStart: (handle) => {
           container = handle;
+          for (const sig of held.splice(0)) handle.kill(sig);
         },
       },
       kill.signal,

@@ -6,7 +6,7 @@ import { DEFAULT_PATH, envValue, resolveCommand } from './command-path.js';
 import { ContainerStartError } from './errors.js';
 import { execCommand } from './exec-command.js';
 import type { CommandStdio } from './exec-command.js';
-import { runUnderInit } from './init-reaper.js';
+import { forwardSignals, runUnderInit } from './init-reaper.js';
 import { handOverPty } from './pty.js';
 import type { ContainerInitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
@@ -48,8 +48,10 @@ export async function runContainerInit(spec: ContainerInitSpec): Promise<never> 
   setgroups(groupsOf(user));
   setresgid(user.gid);
   setresuid(user.uid);
+  // Listening before 'ready': the builder forwards signals from then on, and the kernel drops those PID 1 has no handler for.
+  const forwarder = spec.process.init ? forwardSignals() : undefined;
   sendStatus({ kind: 'ready', pid: hostPid });
-  if (spec.process.init) return runUnderInit(command, spec.process.args, env, stdio);
+  if (forwarder) return runUnderInit(forwarder, command, spec.process.args, env, stdio);
   return execCommand(command, spec.process.args, env, stdio);
 }
 

@@ -13,11 +13,41 @@ function shellStatus(raw: number): number {
   return sig === 0 ? (raw >> 8) & 0xff : 128 + sig;
 }
 
+/** Signal listeners installed ahead of the command: what arrives before it exists is held, then passed on in order. */
+export interface SignalForwarder {
+  /** From now on every signal goes to `pid`; the held ones go first. */
+  target(pid: number): void;
+}
+
+/**
+ * Installs the forwarding listeners. Call it before the builder hears 'ready' (it forwards signals from then on):
+ * a PID 1 without a handler has the kernel drop every signal, so one arriving before the listeners would be lost.
+ */
+export function forwardSignals(): SignalForwarder {
+  let pid: number | undefined;
+  const held: NodeJS.Signals[] = [];
+  const send = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid as number, sig);
+    } catch (err) {
+      // The command is already gone; its exit is being reaped.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  };
+  for (const sig of FORWARDED) process.on(sig, () => (pid === undefined ? held.push(sig) : send(sig)));
+  return {
+    target(commandPid) {
+      pid = commandPid;
+      for (const sig of held.splice(0)) send(sig);
+    },
+  };
+}
+
 /**
  * Starts the command with posix_spawn (safe from a multi-threaded process) and never returns: the process exits
  * with the command's status once it ends. Orphans reparented to PID 1 are reaped on every SIGCHLD.
  */
-export function runUnderInit(path: string, argv: readonly string[], env: readonly string[], stdio: CommandStdio): Promise<never> {
+export function runUnderInit(forwarder: SignalForwarder, path: string, argv: readonly string[], env: readonly string[], stdio: CommandStdio): Promise<never> {
   for (const fd of stdio.kind === 'tty' ? [] : [0, 1]) {
     fcntl(fd, F.SETFD, 0);
     const flags = fcntl(fd, F.GETFL, 0);
@@ -36,16 +66,7 @@ export function runUnderInit(path: string, argv: readonly string[], env: readonl
   } catch (err) {
     return Promise.reject(startErrorOf(err, path));
   }
-  for (const sig of FORWARDED) {
-    process.on(sig, () => {
-      try {
-        process.kill(pid, sig);
-      } catch (err) {
-        // The command is already gone; its exit is being reaped.
-        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-      }
-    });
-  }
+  forwarder.target(pid);
   const reap = (): void => {
     for (let child = waitAnyChild(); child !== null; child = waitAnyChild()) {
       if (child.pid === pid) process.exit(shellStatus(child.status));
