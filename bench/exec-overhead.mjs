@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Per-step cost of `RUN true` through kiln's executor versus `runc run` on the same busybox rootfs (medians of N
-// interleaved runs; kiln mounts an overlay with a fresh upper dir, runc uses the plain directory).
+// Per-step cost of `RUN true` through kiln's executor (init started per run, and started one run ahead as a build
+// does) versus `runc run` on the same busybox rootfs; kiln mounts an overlay with a fresh upper dir, runc uses the
+// plain directory. Then the same through whole builds: 50 `RUN true` steps with --no-cache.
 // Usage: node bench/exec-overhead.mjs [N]   (root; needs a built dist/ and Debian's runc and busybox-static)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,14 +23,14 @@ function stats(ms) {
   return { median: at(0.5), p10: at(0.1), p90: at(0.9) };
 }
 
-function kilnRunner(network) {
-  const executor = createExecutor({ stateDir: join(tmp, 'state') });
+function kilnRunner(network, prewarm) {
+  const executor = createExecutor({ stateDir: join(tmp, 'state'), prewarm });
   const sink = new PassThrough().resume();
   let n = 0;
-  return async () => {
+  const runner = async () => {
     n += 1;
-    const upperDir = join(tmp, `u-${network}-${n}`);
-    const workDir = join(tmp, `w-${network}-${n}`);
+    const upperDir = join(tmp, `u-${network}-${prewarm}-${n}`);
+    const workDir = join(tmp, `w-${network}-${prewarm}-${n}`);
     mkdirSync(upperDir);
     mkdirSync(workDir);
     const t0 = performance.now();
@@ -50,6 +51,8 @@ function kilnRunner(network) {
     rmSync(workDir, { recursive: true, force: true });
     return dt;
   };
+  runner.close = () => executor.close();
+  return runner;
 }
 
 function runOnce(cmd, args, opts) {
@@ -83,30 +86,36 @@ function runcRunner(network) {
   };
 }
 
-/** Alternates the two runners so both see the same machine load; the first two rounds only warm up. */
+/**
+ * Alternates blocks of back-to-back runs (as a build runs its steps) so all runners see the same machine load: a
+ * kiln init started ahead warms up during the previous kiln run, never during a runc run. The first round warms up.
+ */
 async function compare(network) {
-  const kiln = kilnRunner(network);
-  const runc = runcRunner(network);
-  const k = [];
-  const r = [];
-  for (let i = 0; i < runs + 2; i++) {
-    const kt = await kiln();
-    const rt = await runc();
-    if (i >= 2) {
-      k.push(kt);
-      r.push(rt);
+  const runners = { fresh: kilnRunner(network, false), ahead: kilnRunner(network, true), runc: runcRunner(network) };
+  const times = { fresh: [], ahead: [], runc: [] };
+  const BLOCK = 5;
+  const rounds = Math.ceil(runs / BLOCK) + 1;
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, runner] of Object.entries(runners)) {
+      for (let i = 0; i < BLOCK; i++) {
+        const t = await runner();
+        if (round > 0) times[name].push(t);
+      }
     }
   }
-  return { kiln: stats(k), runc: stats(r) };
+  await runners.fresh.close();
+  await runners.ahead.close();
+  return { fresh: stats(times.fresh), ahead: stats(times.ahead), runc: stats(times.runc) };
 }
 
 const fmt = (s) => `median ${s.median.toFixed(1)} ms (p10 ${s.p10.toFixed(1)}, p90 ${s.p90.toFixed(1)})`;
 try {
   console.log(`RUN true, ${runs} runs each`);
   for (const network of ['none', 'host']) {
-    const { kiln, runc } = await compare(network);
-    console.log(`kiln executor, network ${network}: ${fmt(kiln)}`);
-    console.log(`runc run,      network ${network}: ${fmt(runc)}`);
+    const { fresh, ahead, runc } = await compare(network);
+    console.log(`kiln, init started ahead, network ${network}: ${fmt(ahead)}`);
+    console.log(`kiln, init started per run, network ${network}: ${fmt(fresh)}`);
+    console.log(`runc run,                  network ${network}: ${fmt(runc)}`);
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -162,7 +162,7 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
   };
   const statCache = await StatCache.load(root.statCachePath);
   const record = await BuildRecord.open(join(root.root, 'builds'), resolve(prepared.contextDir, prepared.file), request.target);
-  const executor = createExecutor({ stateDir: root.execStateDir });
+  const executor = createExecutor({ stateDir: root.execStateDir, prewarm: true });
   const solver = new Solver(
     {
       content: transfer.content,
@@ -193,6 +193,7 @@ async function leasedBuild(root: KilnRoot, request: BuildRequest, sink: Progress
   try {
     result = await solver.solveRoot(target.root);
   } finally {
+    await executor.close();
     await statCache.save();
     await record.save();
   }

@@ -60,6 +60,15 @@ export function kilnCgroupParent(controller: string): string | undefined {
   return own === undefined ? undefined : path.join(own, KILN_CGROUP);
 }
 
+/**
+ * True when the kernel accounts swap per cgroup (v1 memory.memsw.*, which needs swapaccount=1 on older kernels), so
+ * a memory+swap limit can be set. Without it docker limits memory alone and says so; kiln does the same.
+ */
+export function swapLimitSupported(): boolean {
+  const parent = kilnCgroupParent('memory');
+  return parent !== undefined && existsSync(path.join(path.dirname(parent), 'memory.memsw.limit_in_bytes'));
+}
+
 export interface StepCgroup {
   /** cgroup.procs files the init writes "0" into, joining before anything of the image runs. */
   readonly procsFiles: readonly string[];
@@ -80,7 +89,12 @@ const CFS_PERIOD_US = 100_000;
 /** The control files to write per controller for the requested limits (docker run --memory/--cpus/--pids-limit). */
 function limitFiles(limits: ResourceLimits): Map<string, [string, string][]> {
   const out = new Map<string, [string, string][]>();
-  if (limits.memoryBytes !== undefined) out.set('memory', [['memory.limit_in_bytes', String(Math.floor(limits.memoryBytes))]]);
+  if (limits.memoryBytes !== undefined) {
+    // The plain limit first: the kernel refuses a memory+swap limit below the memory limit in force.
+    const memory: [string, string][] = [['memory.limit_in_bytes', String(Math.floor(limits.memoryBytes))]];
+    if (limits.memorySwapBytes !== undefined) memory.push(['memory.memsw.limit_in_bytes', limits.memorySwapBytes < 0 ? '-1' : String(Math.floor(limits.memorySwapBytes))]);
+    out.set('memory', memory);
+  }
   if (limits.cpus !== undefined) {
     const quota = Math.max(1000, Math.round(limits.cpus * CFS_PERIOD_US));
     out.set('cpu', [

@@ -4,30 +4,46 @@ import { ensureBaseLayers } from './base-layers.js';
 import { createStepCgroup } from './cgroup.js';
 import { ContainerStartError, ExecSetupError, FileOpError } from './errors.js';
 import type { ContainerInitSpec, FileInitSpec, InitFileSource } from './init-protocol.js';
-import { spawnInit } from './spawn-init.js';
+import { InitPool } from './init-pool.js';
+import { driveInit, stopInit } from './spawn-init.js';
 import type { InitOutcome } from './spawn-init.js';
-import { createSourceDirs, createStepDir, removeStepDir, writeEtcFiles, writeSpec } from './step-dir.js';
-import type { ExecIO, Executor, ExitStatus, FileOpRunner, FileOpSpec, RunSpec } from './types.js';
+import { createSourceDirs, removeStepDir, writeEtcFiles, writeSpec } from './step-dir.js';
+import type { ClosableExecutor, ExecIO, ExitStatus, FileOpSpec, RunSpec } from './types.js';
 
 export interface ExecutorOptions {
   /** A directory under KILN_ROOT for per-step mount points and files (e.g. `<KILN_ROOT>/exec`). */
   readonly stateDir: string;
+  /**
+   * Keep one init started ahead for the next step (a build's many steps); off for a single container
+   * (`kiln run`), where a spare would only be started to be killed.
+   */
+  readonly prewarm?: boolean;
 }
+
+/**
+ * The namespaces of every init. File ops get uts and ipc namespaces they do not need so that they share the spare
+ * init of host-network RUN steps (two more namespaces cost far less than a Node start-up).
+ */
+const BASE_NAMESPACES = ['--mount', '--pid', '--fork', '--uts', '--ipc'];
+const INIT_FLAGS = ['--kill-child', '--propagation', 'private'];
 
 /** util-linux 2.38's unshare exits 1 with this line when its child dies of SIGKILL, instead of re-raising it. */
 const UNSHARE_SIGKILL_BUG = 'sigprocmask unblock failed';
 
-export function createExecutor(opts: ExecutorOptions): Executor & FileOpRunner {
+export function createExecutor(opts: ExecutorOptions): ClosableExecutor {
+  const pool = new InitPool(opts.stateDir, opts.prewarm ?? false);
   return {
-    run: (spec, io, signal) => runContainer(opts.stateDir, spec, io, signal),
-    runFileOps: (spec, signal) => runFileOps(opts.stateDir, spec, signal),
+    run: (spec, io, signal) => runContainer(opts.stateDir, pool, spec, io, signal),
+    runFileOps: (spec, signal) => runFileOps(opts.stateDir, pool, spec, signal),
+    close: () => pool.close(),
   };
 }
 
-async function runContainer(stateDir: string, spec: RunSpec, io: ExecIO, signal: AbortSignal): Promise<ExitStatus> {
+async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io: ExecIO, signal: AbortSignal): Promise<ExitStatus> {
   signal.throwIfAborted();
   const base = await ensureBaseLayers(stateDir);
-  const step = await createStepDir(stateDir);
+  const namespaces = [...BASE_NAMESPACES, ...(spec.network === 'none' ? ['--net'] : []), ...INIT_FLAGS];
+  const { init, step } = await pool.take(namespaces);
   const insecure = spec.security === 'insecure';
   let cgroup: Awaited<ReturnType<typeof createStepCgroup>> | undefined;
   try {
@@ -46,6 +62,7 @@ async function runContainer(stateDir: string, spec: RunSpec, io: ExecIO, signal:
       network: spec.network,
       mounts: spec.mounts,
       readonlyRootfs: spec.readonlyRootfs ?? false,
+      stdin: io.stdin !== undefined,
       insecure,
       etc: await writeEtcFiles(step, spec.hostname),
       cgroupProcs: cgroup.procsFiles,
@@ -53,12 +70,9 @@ async function runContainer(stateDir: string, spec: RunSpec, io: ExecIO, signal:
       ...(io.ttySize ? { ttySize: io.ttySize } : {}),
     };
     await writeSpec(step, initSpec);
-    const namespaces = ['--mount', '--pid', '--fork', '--uts', '--ipc', ...(spec.network === 'none' ? ['--net'] : []), '--kill-child', '--propagation', 'private'];
-    const outcome = await spawnInit({
-      namespaces,
+    const outcome = await driveInit(init, {
       specPath: step.specPath,
-      cwd: step.dir,
-      stdin: io.stdin,
+      ...(io.stdin ? { stdin: io.stdin } : {}),
       stdout: io.stdout,
       stderr: io.stderr,
       signal,
@@ -68,6 +82,8 @@ async function runContainer(stateDir: string, spec: RunSpec, io: ExecIO, signal:
     return containerStatus(outcome, signal);
   } finally {
     try {
+      // Set up but never driven (a failure on the way): the init still waits for its spec.
+      if (!init.ended()) await stopInit(init);
       await cgroup?.release();
     } finally {
       await removeStepDir(step);
@@ -95,10 +111,10 @@ function describeEnd(outcome: InitOutcome): string {
   return outcome.signal !== null ? `killed by ${outcome.signal}` : `exit status ${outcome.code}`;
 }
 
-async function runFileOps(stateDir: string, spec: FileOpSpec, signal: AbortSignal): Promise<void> {
+async function runFileOps(stateDir: string, pool: InitPool, spec: FileOpSpec, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
   const base = await ensureBaseLayers(stateDir);
-  const step = await createStepDir(stateDir);
+  const { init, step } = await pool.take([...BASE_NAMESPACES, ...INIT_FLAGS]);
   try {
     const mountDirs = await createSourceDirs(step, spec.sources.length);
     const sources = spec.sources.map((s, i): InitFileSource | null => {
@@ -115,8 +131,7 @@ async function runFileOps(stateDir: string, spec: FileOpSpec, signal: AbortSigna
       actions: spec.actions,
     };
     await writeSpec(step, initSpec);
-    const namespaces = ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private'];
-    const outcome = await spawnInit({ namespaces, specPath: step.specPath, cwd: step.dir, signal });
+    const outcome = await driveInit(init, { specPath: step.specPath, signal });
     if (outcome.aborted) throw signal.reason;
     const failed = outcome.messages.find((m) => m.kind === 'file-failed');
     if (failed !== undefined && failed.kind === 'file-failed') throw new FileOpError(failed.message, failed.name);
@@ -124,6 +139,7 @@ async function runFileOps(stateDir: string, spec: FileOpSpec, signal: AbortSigna
       throw new ExecSetupError(`the file-op init failed (${describeEnd(outcome)}): ${outcome.diag.trim() || 'no diagnostics'}`);
     }
   } finally {
+    if (!init.ended()) await stopInit(init);
     await removeStepDir(step);
   }
 }

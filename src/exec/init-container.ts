@@ -10,7 +10,7 @@ import { forwardSignals, runUnderInit } from './init-reaper.js';
 import { handOverPty } from './pty.js';
 import type { ContainerInitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
-import { MNT_DETACH, MS, chdir, fchdir, mount, pivotRoot, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
+import { MNT_DETACH, MS, chdir, dup2, fchdir, mount, pivotRoot, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
 import { bringLoopbackUp } from './loopback.js';
 import { maskKernelPaths } from './masked-paths.js';
 import { mountOverlay } from './overlay-mount.js';
@@ -39,6 +39,8 @@ export async function runContainerInit(spec: ContainerInitSpec): Promise<never> 
 
   // The pty comes from the container's devpts, before the identity change (the slave is chowned to the user).
   const stdio: CommandStdio = spec.process.tty ? { kind: 'tty', slavePath: handOverPty(hostPid, spec.ttySize, user.uid) } : { kind: 'pipes' };
+  // The builder always gives the init a stdin pipe (it is started before anyone knows); without input it is /dev/null, as in Docker.
+  if (!spec.process.tty && !spec.stdin) redirectStdinToNull();
   if (!spec.insecure) {
     // With a devices cgroup denying raw devices, CAP_MKNOD is as harmless as in Docker; without one it is raw disk access.
     dropBoundingCaps(spec.devicesCgroup ? DEFAULT_CAPS : DEFAULT_CAPS.filter((cap) => cap !== CAP.MKNOD), capLast);
@@ -91,6 +93,12 @@ async function resolveUserOrFail(spec: string): Promise<Awaited<ReturnType<typeo
     if (err instanceof UnknownUserError || err instanceof InvalidUserSpecError) throw new ContainerStartError(err.message, 125);
     throw err;
   }
+}
+
+function redirectStdinToNull(): void {
+  const devNull = openSync('/dev/null', 'r');
+  dup2(devNull, 0);
+  closeSync(devNull);
 }
 
 /** Docker fills in PATH and HOME (from the passwd entry) when the environment lacks them. */

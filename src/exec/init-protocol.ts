@@ -38,6 +38,8 @@ export interface ContainerInitSpec extends InitSpecBase {
   readonly network: NetworkMode;
   readonly mounts: readonly ExecMount[];
   readonly readonlyRootfs: boolean;
+  /** False: the command's fd 0 is /dev/null (the builder's stdin pipe just closes). */
+  readonly stdin: boolean;
   readonly insecure: boolean;
   readonly etc: EtcFiles;
   /** Empty host dir where a private tmpfs holds the copies of `file` mounts (secrets) with their owner and mode. */

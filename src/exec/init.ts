@@ -1,22 +1,39 @@
-// Entry of the container init: `node init.js <spec.json>` started by the builder inside fresh namespaces (PID 1).
-// Reports through the status pipe (fd 3) and either execs the command or applies file actions and exits.
-import { readFileSync } from 'node:fs';
+// Entry of the container init, started by the builder inside fresh namespaces (PID 1), often ahead of need: it loads
+// everything, then blocks until the builder writes its spec's path on the control fd. Reports through the status
+// pipe (fd 3) and either execs the command or applies file actions and exits.
+import { readFileSync, readSync } from 'node:fs';
 import { KilnError } from '../errors.js';
 import { ContainerStartError } from './errors.js';
+import { FD } from './init-protocol.js';
 import type { InitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
+import { F, O_NONBLOCK, declareAllSyscalls, fcntl } from './syscalls.js';
 
 // Without a listener, SIGUSR1 makes Node open its inspector on 127.0.0.1:9229: from PID 1, on the host network,
 // that would be a debugger port into the container. A listener takes the signal over (runUnderInit forwards it).
 process.on('SIGUSR1', () => undefined);
 
+/** The spec's path, one line on the control fd; undefined when the builder closed it unused (a spare it no longer needs). */
+function readSpecPath(): string | undefined {
+  // Blocking: the init has nothing else to do until its step comes.
+  fcntl(FD.control, F.SETFL, fcntl(FD.control, F.GETFL, 0) & ~O_NONBLOCK);
+  const bytes: number[] = [];
+  const one = Buffer.alloc(1);
+  // Byte by byte: whatever follows the newline (the pty ack) is read later by someone else.
+  for (;;) {
+    if (readSync(FD.control, one, 0, 1, null) === 0) return undefined;
+    if (one[0] === 0x0a) return Buffer.from(bytes).toString('utf8');
+    bytes.push(one[0] as number);
+  }
+}
+
 async function main(): Promise<number> {
-  const specPath = process.argv[2];
-  if (specPath === undefined) throw new Error('usage: init.js <spec.json>');
+  const [{ runContainerInit }, { runFileInit }] = await Promise.all([import('./init-container.js'), import('./init-file.js')]);
+  declareAllSyscalls();
+  const specPath = readSpecPath();
+  if (specPath === undefined) return 0;
   const spec = JSON.parse(readFileSync(specPath, 'utf8')) as InitSpec;
-  // Each mode loads only its own modules: every import costs start-up time on every step.
   if (spec.mode === 'container') {
-    const { runContainerInit } = await import('./init-container.js');
     try {
       return await runContainerInit(spec);
     } catch (err) {
@@ -26,7 +43,6 @@ async function main(): Promise<number> {
       return status;
     }
   }
-  const { runFileInit } = await import('./init-file.js');
   try {
     await runFileInit(spec);
     return 0;

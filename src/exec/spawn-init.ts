@@ -1,5 +1,6 @@
-// Builder side of one init run: spawn setpriv → unshare → node init.js, stream its output, collect status and diagnostics.
+// Builder side of one init run: spawn setpriv → unshare → node init, hand it its spec, stream its output, collect status.
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +12,20 @@ import { attachTty } from './tty-proxy.js';
 import type { TtyProxy } from './tty-proxy.js';
 import type { ContainerHandle } from './types.js';
 
+/**
+ * An init that is running in its namespaces, its modules loaded, and blocked reading its spec path from the
+ * control fd. Starting one ahead of need (see init-pool.ts) takes Node's start-up off a step's critical path.
+ */
+export interface StartedInit {
+  readonly child: ChildProcess;
+  /** True once the process has exited (or failed to spawn). */
+  readonly ended: () => boolean;
+  /** Settles when the process and all its pipes are closed; rejects when it could not be spawned at all. */
+  readonly closed: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
+}
+
 export interface InitLaunch {
-  /** unshare's namespace flags, e.g. ["--mount", "--pid", "--fork", ...]. */
-  readonly namespaces: readonly string[];
   readonly specPath: string;
-  /** The step's own directory: unshare's cwd, so a core dump it writes when re-raising a fatal signal goes away with the step. */
-  readonly cwd: string;
   readonly stdin?: Readable;
   /** Where the command's stdout and stderr go; undefined collects them into the diagnostics. */
   readonly stdout?: Writable;
@@ -65,7 +74,12 @@ export function initScriptPath(): string {
   return script;
 }
 
-export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
+/**
+ * Spawns an init in new namespaces (`namespaces` are unshare's flags, e.g. ["--mount", "--pid", "--fork", ...]).
+ * `cwd` is unshare's working directory: the step's own, so a core dump it writes when re-raising a fatal signal
+ * goes away with the step. Every fd is a pipe, whatever the run turns out to need: the spec says which to use.
+ */
+export function startInit(namespaces: readonly string[], cwd: string): StartedInit {
   tools ??= { setpriv: findTool('setpriv'), unshare: findTool('unshare') };
   const args = [
     // The container dies with the builder: PDEATHSIG kills unshare, whose --kill-child takes PID 1 and so the pid namespace.
@@ -73,24 +87,63 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
     'KILL',
     '--',
     tools.unshare,
-    ...launch.namespaces,
+    ...namespaces,
     '--',
     process.execPath,
     initScriptPath(),
-    launch.specPath,
   ];
+  // A minimal environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS would cost start-up time on every step.
+  const child = spawn(tools.setpriv, args, { env: {}, cwd, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  let ended = false;
+  let spawnError: Error | undefined;
+  child.on('exit', () => (ended = true));
+  child.on('error', (err) => {
+    ended = true;
+    spawnError = err;
+  });
+  // Listening from the start: an init that dies while idle must not leave a later driver waiting for a past event.
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('close', (code, signal) => {
+      if (spawnError === undefined) resolve({ code, signal });
+      else reject(new ExecSetupError(`cannot start the container init: ${spawnError.message}`, { cause: spawnError }));
+    });
+  });
+  closed.catch(() => undefined);
+  return { child, ended: () => ended, closed };
+}
+
+/** Lets the builder exit while `init` idles (PDEATHSIG then ends it), or holds the builder again once it is used. */
+export function holdBuilder(init: StartedInit, hold: boolean): void {
+  for (const target of [init.child, ...init.child.stdio]) {
+    const handle = target as { ref?: () => void; unref?: () => void } | null;
+    if (hold) handle?.ref?.();
+    else handle?.unref?.();
+  }
+}
+
+/** Kills an init that will not be driven (or no longer is) and waits until it and its pipes are gone. */
+export async function stopInit(init: StartedInit): Promise<void> {
+  // Held while it ends: the builder waits for it (an idle init was let go of).
+  holdBuilder(init, true);
+  init.child.kill('SIGKILL');
+  // Unread pipes never see their end, and 'close' waits for all of them: drain whatever the init wrote.
+  for (const pipe of init.child.stdio) {
+    if (pipe !== null && pipe !== undefined && 'resume' in pipe) pipe.resume();
+  }
+  await init.closed.catch(() => undefined);
+}
+
+/** Hands a started init its spec and runs it to the end. */
+export function driveInit(init: StartedInit, launch: InitLaunch): Promise<InitOutcome> {
+  const { child } = init;
+  holdBuilder(init, true);
   return new Promise((resolve, reject) => {
     if (launch.signal.aborted) {
+      child.kill('SIGKILL');
       reject(launch.signal.reason);
       return;
     }
     const useTty = launch.tty === true && launch.stdout !== undefined;
-    // A minimal environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS would cost start-up time on every step.
-    const child = spawn(tools!.setpriv, args, {
-      env: {},
-      cwd: launch.cwd,
-      stdio: [launch.stdin && !useTty ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(useTty ? (['pipe'] as const) : [])],
-    });
     let diag = '';
     let statusText = '';
     let aborted = false;
@@ -101,13 +154,20 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
       if (diag.length < DIAG_LIMIT) diag += chunk.toString('utf8');
     };
     const [stdinPipe, stdoutPipe, diagPipe, statusPipe, stderrPipe, controlPipe] = child.stdio as unknown as [
-      Writable | null,
+      Writable,
       Readable,
       Readable,
       Readable,
       Readable,
-      Writable | undefined,
+      Writable,
     ];
+    // An init that died before it read its spec closes the control pipe: that shows as its exit, not as EPIPE here.
+    for (const pipe of [stdinPipe, controlPipe]) {
+      pipe.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') addDiag(Buffer.from(`${pipe === stdinPipe ? 'stdin' : 'control'}: ${err.message}\n`));
+      });
+    }
+    controlPipe.write(`${launch.specPath}\n`);
     if (launch.stdout) stdoutPipe.pipe(launch.stdout, { end: false });
     else stdoutPipe.on('data', addDiag);
     if (launch.stderr) stderrPipe.pipe(launch.stderr, { end: false });
@@ -116,7 +176,7 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
     const onMessage = (m: StatusMessage): void => {
       if (m.kind === 'pty' && launch.stdout !== undefined) {
         proxy = attachTty(m.pid, m.fd, { ...(launch.stdin ? { stdin: launch.stdin } : {}), stdout: launch.stdout });
-        controlPipe?.write('k');
+        controlPipe.write('k');
       } else if (m.kind === 'ready' && launch.onStart !== undefined) {
         launch.onStart({
           pid: m.pid,
@@ -138,26 +198,18 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
         child.kill('SIGKILL');
       }
     });
-    if (launch.stdin && stdinPipe) {
-      // The command may exit without reading all of stdin; the broken pipe that follows is expected.
-      stdinPipe.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') addDiag(Buffer.from(`stdin: ${err.message}\n`));
-      });
-      launch.stdin.pipe(stdinPipe);
-    }
+    // Without stdin the init points the command's fd 0 at /dev/null; the pipe just closes.
+    if (launch.stdin && !useTty) launch.stdin.pipe(stdinPipe);
+    else stdinPipe.end();
     const onAbort = (): void => {
       aborted = true;
       child.kill('SIGKILL');
     };
     launch.signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (err) => {
-      launch.signal.removeEventListener('abort', onAbort);
-      reject(new ExecSetupError(`cannot start the container init: ${err.message}`, { cause: err }));
-    });
-    child.on('close', (code, signal) => {
+    init.closed.then(({ code, signal }) => {
       ended = true;
       launch.signal.removeEventListener('abort', onAbort);
-      if (launch.stdin && stdinPipe) launch.stdin.unpipe(stdinPipe);
+      if (launch.stdin && !useTty) launch.stdin.unpipe(stdinPipe);
       // Unpiped, a flowing stdin (a terminal, process.stdin) would keep reading and keep the builder alive.
       if (launch.stdin && !useTty) launch.stdin.pause();
       if (launch.stdout) stdoutPipe.unpipe(launch.stdout);
@@ -173,6 +225,9 @@ export function spawnInit(launch: InitLaunch): Promise<InitOutcome> {
       // With a terminal, the last output may still be in the master when the init is gone.
       if (proxy === undefined) resolve(outcome);
       else proxy.done.then(() => resolve(outcome), reject);
+    }, (err: unknown) => {
+      launch.signal.removeEventListener('abort', onAbort);
+      reject(err);
     });
   });
 }

@@ -2,11 +2,19 @@
 import { SysCallError, lastErrno, libcFunction } from '../sys/libc.js';
 
 type Fn = (...args: unknown[]) => number;
-/** Declared on first call: every koffi declaration costs start-up time, and each mode needs only some. */
+const declarations: (() => void)[] = [];
+/** Declared on first call, or all at once by declareAllSyscalls while an init started ahead waits for its step. */
 const bind = (decl: string): Fn => {
   let fn: Fn | undefined;
-  return (...args) => (fn ??= libcFunction(decl) as unknown as Fn)(...args);
+  const declare = (): Fn => (fn ??= libcFunction(decl) as unknown as Fn);
+  declarations.push(declare);
+  return (...args) => declare()(...args);
 };
+
+/** Declares every binding now: an init waiting for its spec pays koffi's cost before the step's clock starts. */
+export function declareAllSyscalls(): void {
+  for (const declare of declarations) declare();
+}
 
 const c = {
   mount: bind('int mount(const char *src, const char *tgt, const char *fstype, unsigned long flags, const char *data)'),

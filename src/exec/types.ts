@@ -37,6 +37,8 @@ export interface ProcessSpec {
 /** cgroup limits for `kiln run` (docker run --memory, --cpus, --pids-limit). */
 export interface ResourceLimits {
   readonly memoryBytes?: number;
+  /** Memory plus swap (docker's --memory-swap; -1 unlimited); applied only where the kernel accounts swap. */
+  readonly memorySwapBytes?: number;
   /** CPUs' worth of time per period (cpu.cfs_quota_us / cpu.cfs_period_us), e.g. 0.5. */
   readonly cpus?: number;
   readonly pids?: number;
@@ -91,6 +93,11 @@ export interface ExitStatus {
 export interface Executor {
   /** Runs one process in new namespaces on the rootfs; resolves when every process of the container is gone and every mount released. */
   run(spec: RunSpec, io: ExecIO, signal: AbortSignal): Promise<ExitStatus>;
+}
+
+/** The executor a build or `kiln run` owns: `close` ends the inits it keeps started ahead, once nothing more will run. */
+export interface ClosableExecutor extends Executor, FileOpRunner {
+  close(): Promise<void>;
 }
 
 /** A source tree for file actions: a host directory (build context) or a read-only overlay of a snapshot chain. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KilnResult } from '../helpers/kiln.js';
-import { importBusybox, makeContext, makeKilnRoot, mountsMentioning, processesMentioning, runKiln } from '../helpers/kiln.js';
+import { importBusybox, makeContext, makeKilnRoot, mountsMentioning, processesMentioning, processesWorkingIn, runKiln } from '../helpers/kiln.js';
 
 let root: string;
 const cleanup: string[] = [];
@@ -70,6 +70,7 @@ async function stepCgroupsOf(pid: number): Promise<string[]> {
 
 async function expectNothingLeftBehind(marker?: string): Promise<void> {
   expect(await eventuallyEmpty(() => processesMentioning(root))).toEqual([]);
+  expect(await eventuallyEmpty(() => processesWorkingIn(root))).toEqual([]);
   if (marker !== undefined) expect(await eventuallyEmpty(() => processesMentioning(marker))).toEqual([]);
   expect(await mountsMentioning(root)).toEqual([]);
   expect(await readdir(join(root, 'snapshots', 'active'))).toEqual([]);
@@ -187,6 +188,16 @@ describe('nothing is left behind', () => {
     await expectNothingLeftBehind('sleep 6134');
   });
 
+  it('after a build of many RUN and COPY steps, each of whose inits was started while the step before ran', async () => {
+    const steps = Array.from({ length: 6 }, (_, i) => `COPY f${i} /f${i}\nRUN cat /f${i} >> /all`).join('\n');
+    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}`, `${i}\n`]));
+    const context = await makeContext({ Dockerfile: `FROM busybox\n${steps}\nRUN test "$(cat /all | tr -d "\\n")" = 012345\n`, ...files });
+    cleanup.push(context);
+    const built = await runKiln(['build', context], { root });
+    expect(built.code, built.stderr).toBe(0);
+    await expectNothingLeftBehind();
+  });
+
   it('after kiln run is killed with SIGKILL: the container dies with it and the next start cleans up', async () => {
     const ran = await signalWhen(['run', '--rm', '--memory', '64m', '--pids-limit', '50', 'busybox', 'sh', '-c', 'echo ready; sleep 6135'], 'ready', 'SIGKILL');
     expect(ran.code).not.toBe(0);
@@ -196,6 +207,7 @@ describe('nothing is left behind', () => {
     const pid = Number(active[0]!.split('-')[0]);
     expect(await eventuallyEmpty(() => processesMentioning('sleep 6135'))).toEqual([]);
     expect(await eventuallyEmpty(() => processesMentioning(root))).toEqual([]);
+  expect(await eventuallyEmpty(() => processesWorkingIn(root))).toEqual([]);
     expect(await mountsMentioning(root)).toEqual([]);
     // The next kiln command removes the dead one's snapshot, step dir and cgroups.
     expect((await runKiln(['run', '--rm', 'busybox', 'true'], { root })).code).toBe(0);

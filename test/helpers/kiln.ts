@@ -1,6 +1,6 @@
 // Test harness: runs the real CLI (bin/kiln) against a temporary KILN_ROOT, with a busybox base image.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -98,6 +98,21 @@ export async function processesMentioning(text: string): Promise<string[]> {
     try {
       const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
       if (cmdline.includes(text)) found.push(`${pid}: ${cmdline}`);
+    } catch {
+      // Gone already.
+    }
+  }
+  return found;
+}
+
+/** Processes whose working directory lies under `path` (an init kiln started ahead and never ended shows here). */
+export async function processesWorkingIn(path: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      const cwd = await readlink(`/proc/${pid}/cwd`);
+      if (cwd === path || cwd.startsWith(`${path}/`)) found.push(`${pid}: ${cwd}`);
     } catch {
       // Gone already.
     }

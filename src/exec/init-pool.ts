@@ -1,0 +1,70 @@
+// Inits started one step ahead: each waits, its Node runtime and modules loaded, until a step hands it a spec.
+// Node's start-up (~60 ms here) is most of a step's overhead; the next step's init starts while this one runs.
+import { holdBuilder, startInit, stopInit } from './spawn-init.js';
+import type { StartedInit } from './spawn-init.js';
+import { createStepDir, removeStepDir } from './step-dir.js';
+import type { StepDir } from './step-dir.js';
+
+/** An init with the step directory it was started in (its cwd, and where its spec and mount points go). */
+export interface StepInit {
+  readonly init: StartedInit;
+  readonly step: StepDir;
+}
+
+export class InitPool {
+  /** At most one idle init per namespace set. */
+  private readonly idle = new Map<string, Promise<StepInit>>();
+  private closed = false;
+
+  /** `prewarm` false makes every take start a fresh init and keep none (a single `kiln run` needs no spare). */
+  constructor(
+    private readonly stateDir: string,
+    private readonly prewarm: boolean,
+  ) {}
+
+  /** An init in `namespaces`: the idle one if there is one alive, else a new one; then the next one is started. */
+  async take(namespaces: readonly string[]): Promise<StepInit> {
+    const key = namespaces.join(' ');
+    const waiting = this.idle.get(key);
+    this.idle.delete(key);
+    let taken = waiting === undefined ? undefined : await waiting.catch(() => undefined);
+    if (taken !== undefined && taken.init.ended()) {
+      // It died while idle (killed from outside, or it could not start): start a fresh one and let it report why.
+      await discard(taken);
+      taken = undefined;
+    }
+    taken ??= await this.start(namespaces);
+    if (this.prewarm && !this.closed && !this.idle.has(key)) {
+      const next = this.start(namespaces);
+      next.catch(() => undefined);
+      this.idle.set(key, next);
+    }
+    return taken;
+  }
+
+  /** Kills the idle inits and removes their step directories; later takes start inits without keeping spares. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const waiting = [...this.idle.values()];
+    this.idle.clear();
+    await Promise.all(waiting.map(async (pending) => discard(await pending)));
+  }
+
+  private async start(namespaces: readonly string[]): Promise<StepInit> {
+    const step = await createStepDir(this.stateDir);
+    try {
+      const init = startInit(namespaces, step.dir);
+      // An idle init must not keep the builder alive: if the builder exits without close(), PDEATHSIG ends the init.
+      holdBuilder(init, false);
+      return { init, step };
+    } catch (error) {
+      await removeStepDir(step);
+      throw error;
+    }
+  }
+}
+
+async function discard({ init, step }: StepInit): Promise<void> {
+  await stopInit(init);
+  await removeStepDir(step);
+}
