@@ -1,0 +1,132 @@
+// The canonical JSON of an op, without sorting keys per object: one field table per op shape, sorted once.
+import { cachedListJson, canonicalJson, jsonScalar, rememberListJson } from './canonical-json.js';
+import type { ChownSpec, FileAction, Op, Platform, RunMount } from './types.js';
+
+/** Writes exactly canonicalJson(value) for any value; fast when the value has the shape it was made for. */
+type Encoder = (value: unknown) => string;
+
+/** One encoder per field, required for optional fields too: a field added to an op type must be added here. */
+type Fields<T> = { readonly [K in keyof T]-?: Encoder };
+
+type Variants<U extends { readonly kind: string }> = { readonly [K in U['kind']]: Fields<Extract<U, { readonly kind: K }>> };
+
+const scalar: Encoder = (value) => (typeof value === 'object' && value !== null ? canonicalJson(value) : jsonScalar(value));
+
+function listOf(item: Encoder): Encoder {
+  return (value) => {
+    if (!Array.isArray(value)) return canonicalJson(value);
+    const cached = cachedListJson(value);
+    if (cached !== undefined) return cached;
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += item(value[i]);
+    }
+    out += ']';
+    rememberListJson(value, out);
+    return out;
+  };
+}
+
+function recordOf<T>(fields: Fields<T>): Encoder {
+  const table = fields as Readonly<Record<string, Encoder>>;
+  // Sorted like canonicalJson sorts (UTF-16 code units), with each key's `"key":` written once.
+  const keys = Object.keys(table).sort();
+  const known = new Set(keys);
+  const encoders = keys.map((key) => table[key]!);
+  const heads = keys.map((key) => `${JSON.stringify(key)}:`);
+  const commaHeads = heads.map((head) => `,${head}`);
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return canonicalJson(value);
+    const record = value as Readonly<Record<string, unknown>>;
+    // Any field the table does not know (an op built outside the types) takes the general path.
+    let present = 0;
+    for (const key in record) {
+      if (!known.has(key) || !Object.hasOwn(record, key)) return canonicalJson(value);
+      if (record[key] !== undefined) present++;
+    }
+    let out = '{';
+    let written = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const item = record[keys[i]!];
+      if (item === undefined) continue;
+      out += written === 0 ? heads[i]! : commaHeads[i]!;
+      out += encoders[i]!(item);
+      written++;
+    }
+    // More fields written than enumerated means a non-enumerable one, which canonicalJson leaves out.
+    return written === present ? `${out}}` : canonicalJson(value);
+  };
+}
+
+function byKind<U extends { readonly kind: string }>(variants: Variants<U>): Encoder {
+  const table = new Map<string, Encoder>();
+  for (const [kind, fields] of Object.entries(variants)) table.set(kind, recordOf(fields as Fields<unknown>));
+  return (value) => {
+    const kind = typeof value === 'object' && value !== null ? (value as { readonly kind?: unknown }).kind : undefined;
+    const encoder = typeof kind === 'string' ? table.get(kind) : undefined;
+    return encoder === undefined ? canonicalJson(value) : encoder(value);
+  };
+}
+
+const strings = listOf(scalar);
+const chown = recordOf<ChownSpec>({ user: scalar, group: scalar });
+const platform = recordOf<Platform>({ os: scalar, architecture: scalar, variant: scalar });
+
+const fileAction = byKind<FileAction>({
+  copy: {
+    kind: scalar,
+    source: scalar,
+    src: strings,
+    dest: scalar,
+    chown,
+    chmod: scalar,
+    exclude: strings,
+    parents: scalar,
+    link: scalar,
+    unpackArchives: scalar,
+  },
+  mkdir: { kind: scalar, path: scalar, mode: scalar, makeParents: scalar, chown },
+  mkfile: { kind: scalar, path: scalar, mode: scalar, data: scalar, chown },
+});
+
+const runMount = byKind<RunMount>({
+  bind: { kind: scalar, target: scalar, source: scalar, from: scalar, readwrite: scalar },
+  cache: {
+    kind: scalar,
+    target: scalar,
+    id: scalar,
+    sharing: scalar,
+    from: scalar,
+    source: scalar,
+    mode: scalar,
+    uid: scalar,
+    gid: scalar,
+    readonly: scalar,
+  },
+  tmpfs: { kind: scalar, target: scalar, sizeBytes: scalar },
+  secret: { kind: scalar, id: scalar, target: scalar, env: scalar, required: scalar, mode: scalar, uid: scalar, gid: scalar },
+  ssh: { kind: scalar, id: scalar, target: scalar, required: scalar },
+});
+
+const op = byKind<Op>({
+  'source-scratch': { kind: scalar },
+  'source-image': { kind: scalar, ref: scalar, platform },
+  'source-local': { kind: scalar, name: scalar, exclude: strings },
+  exec: {
+    kind: scalar,
+    args: strings,
+    env: strings,
+    cwd: scalar,
+    user: scalar,
+    network: scalar,
+    security: scalar,
+    mounts: listOf(runMount),
+  },
+  file: { kind: scalar, actions: listOf(fileAction) },
+});
+
+/** canonicalJson(op), byte for byte. */
+export function opJson(value: Op): string {
+  return op(value);
+}
