@@ -6,4 +6,6 @@ export { ExcludeMatcher, IgnorePattern, parseDockerignore } from './dockerignore
 export type { ParentMatchInfo } from './dockerignore.js';
 export { selectSources, CopySourceNotFoundError } from './path-pattern-select.js';
 export type { SelectOptions, SelectedItem, SelectedEntry } from './path-pattern-select.js';
+export { visitSources, lstatBigInt, lstatNumber } from './source-visit.js';
+export type { SourceVisitor, VisitedItem, WalkStat, Lstat } from './source-visit.js';
 export { writeFileAtomic, tempPathBeside, fsyncDir } from './atomic-write.js';

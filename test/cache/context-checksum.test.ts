@@ -130,12 +130,83 @@ describe('StatCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('a corrupt cache file is ignored and replaced', async () => {
-    const file = path.join(base, 'sc.json');
-    writeFileSync(file, '{not json');
-    const cache = await StatCache.load(file, { racyMarginMs: 0 });
-    await sum({ statCache: cache });
-    await cache.save();
-    expect(JSON.parse(readFileSync(file, 'utf8')).version).toBe(1);
+  for (const [name, bytes] of [
+    ['a corrupt cache file', Buffer.from('{not json')],
+    ['a cache file of the older JSON format', Buffer.from('{"version":1,"entries":{}}')],
+    ['a torn cache file', Buffer.from('KILNSC02\x05\x00\x00\x00/tm')],
+  ] as const) {
+    it(`${name} is ignored and replaced`, async () => {
+      const file = path.join(base, 'sc.bin');
+      writeFileSync(file, bytes);
+      const cache = await StatCache.load(file, { racyMarginMs: 0 });
+      expect(cache.size).toBe(0);
+      await sum({ statCache: cache });
+      await cache.save();
+      expect(readFileSync(file).subarray(0, 8).toString()).toBe('KILNSC02');
+      expect((await StatCache.load(file)).size).toBe(3);
+    });
+  }
+
+  it('a save keeps the hashes of directories this run did not look at, and replaces changed ones', async () => {
+    const file = path.join(base, 'sc.bin');
+    const first = await StatCache.load(file, { racyMarginMs: 0 });
+    await sum({ statCache: first });
+    await first.save();
+    put('other/a.txt', 'a');
+    const second = await StatCache.load(file, { racyMarginMs: 0 });
+    await sum({ statCache: second, src: ['other'] });
+    await second.save();
+    expect((await StatCache.load(file)).size).toBe(5);
+
+    put('app/main.js', 'console.log(4)');
+    const reads: string[] = [];
+    const third = await StatCache.load(file, { racyMarginMs: 0 });
+    const hashFile = async (p: string): Promise<string> => (reads.push(path.relative(ctx, p)), xxhashFile(p));
+    await sum({ statCache: third, hashFile });
+    await third.save();
+    expect(reads).toEqual(['app/main.js']);
+    const fourth = await StatCache.load(file, { racyMarginMs: 0 });
+    expect(fourth.size).toBe(5);
+    await sum({ statCache: fourth, hashFile, src: ['app', 'config.json', 'other'] });
+    expect(reads).toEqual(['app/main.js']);
+  });
+
+  it('names that are not ASCII and file content hashes of any length round-trip', async () => {
+    put('app/\u00e9t\u00e9 \u{1F600}.txt', 'summer');
+    const file = path.join(base, 'sc.bin');
+    const hashFile = async (p: string): Promise<string> => `custom:${path.basename(p)}`;
+    const first = await StatCache.load(file, { racyMarginMs: 0 });
+    const a = await sum({ statCache: first, hashFile });
+    await first.save();
+    const second = await StatCache.load(file, { racyMarginMs: 0 });
+    const never = async (): Promise<string> => {
+      throw new Error('read a file the stat cache knows');
+    };
+    expect(await sum({ statCache: second, hashFile: never })).toBe(a);
+  });
+});
+
+describe('checksumContextSelection on a large tree', () => {
+  it('the digest and the entry order do not depend on which content hash finishes first', async () => {
+    for (let i = 0; i < 1100; i += 1) put(`big/d${i % 7}/f${i}.txt`, `file ${i}`);
+    const inOrder: string[] = [];
+    const a = await sum({ src: ['big'], onEntry: (p) => inOrder.push(p) });
+    const shuffled: string[] = [];
+    const slow = async (p: string): Promise<string> => {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+      return xxhashFile(p);
+    };
+    expect(await sum({ src: ['big'], hashFile: slow, onEntry: (p) => shuffled.push(p) })).toBe(a);
+    expect(shuffled).toEqual(inOrder);
+    expect(inOrder).toHaveLength(1 + 7 + 1100);
+  });
+
+  it('a file that cannot be read fails the checksum with its error', async () => {
+    for (let i = 0; i < 1100; i += 1) put(`big/f${i}.txt`, `file ${i}`);
+    const failing = async (p: string): Promise<string> => {
+      if (p.endsWith('/f17.txt')) throw new Error('EIO reading f17.txt');
+      return xxhashFile(p);
+    };
+    await expect(sum({ src: ['big'], hashFile: failing })).rejects.toThrow('EIO reading f17.txt');
   });
 });
