@@ -106,7 +106,13 @@ function limitFiles(limits: ResourceLimits): Map<string, [string, string][]> {
   return out;
 }
 
-export async function createStepCgroup(id: string, opts: { readonly devices: boolean; readonly limits?: ResourceLimits }): Promise<StepCgroup> {
+export interface StepCgroupOptions {
+  /** Docker's devices policy (raw devices denied); off for RUN --security=insecure. */
+  readonly devices: boolean;
+  readonly limits?: ResourceLimits;
+}
+
+export async function createStepCgroup(id: string, opts: StepCgroupOptions): Promise<StepCgroup> {
   const dirs: string[] = [];
   let devices = false;
   try {

@@ -1,7 +1,6 @@
 // The namespace executor: RUN steps and `kiln run` (container mode) and COPY/ADD file ops (file mode) through one init.
 import { constants as osConstants } from 'node:os';
 import { ensureBaseLayers } from './base-layers.js';
-import { createStepCgroup } from './cgroup.js';
 import { ContainerStartError, ExecSetupError, FileOpError } from './errors.js';
 import type { ContainerInitSpec, FileInitSpec, InitFileSource } from './init-protocol.js';
 import { InitPool } from './init-pool.js';
@@ -43,11 +42,9 @@ async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io:
   signal.throwIfAborted();
   const base = await ensureBaseLayers(stateDir);
   const namespaces = [...BASE_NAMESPACES, ...(spec.network === 'none' ? ['--net'] : []), ...INIT_FLAGS];
-  const { init, step } = await pool.take(namespaces);
   const insecure = spec.security === 'insecure';
-  let cgroup: Awaited<ReturnType<typeof createStepCgroup>> | undefined;
+  const { init, step, cgroup } = await pool.take(namespaces, { devices: !insecure, ...(spec.limits ? { limits: spec.limits } : {}) });
   try {
-    cgroup = await createStepCgroup(step.id, { devices: !insecure, ...(spec.limits ? { limits: spec.limits } : {}) });
     const initSpec: ContainerInitSpec = {
       mode: 'container',
       rootfs: spec.rootfs,
@@ -65,7 +62,6 @@ async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io:
       stdin: io.stdin !== undefined,
       insecure,
       etc: await writeEtcFiles(step, spec.hostname),
-      cgroupProcs: cgroup.procsFiles,
       devicesCgroup: cgroup.devices,
       ...(io.ttySize ? { ttySize: io.ttySize } : {}),
     };
@@ -84,7 +80,7 @@ async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io:
     try {
       // Set up but never driven (a failure on the way): the init still waits for its spec.
       if (!init.ended()) await stopInit(init);
-      await cgroup?.release();
+      await cgroup.release();
     } finally {
       await removeStepDir(step);
     }
@@ -114,7 +110,7 @@ function describeEnd(outcome: InitOutcome): string {
 async function runFileOps(stateDir: string, pool: InitPool, spec: FileOpSpec, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
   const base = await ensureBaseLayers(stateDir);
-  const { init, step } = await pool.take([...BASE_NAMESPACES, ...INIT_FLAGS]);
+  const { init, step, cgroup } = await pool.take([...BASE_NAMESPACES, ...INIT_FLAGS], { devices: true });
   try {
     const mountDirs = await createSourceDirs(step, spec.sources.length);
     const sources = spec.sources.map((s, i): InitFileSource | null => {
@@ -139,7 +135,11 @@ async function runFileOps(stateDir: string, pool: InitPool, spec: FileOpSpec, si
       throw new ExecSetupError(`the file-op init failed (${describeEnd(outcome)}): ${outcome.diag.trim() || 'no diagnostics'}`);
     }
   } finally {
-    if (!init.ended()) await stopInit(init);
-    await removeStepDir(step);
+    try {
+      if (!init.ended()) await stopInit(init);
+      await cgroup.release();
+    } finally {
+      await removeStepDir(step);
+    }
   }
 }

@@ -7,7 +7,6 @@ import { cleanPath } from '../disk/path-pattern.js';
 import { selectSources, type SelectedItem } from '../disk/path-pattern-select.js';
 import { containerPathOf, resolveInRoot } from '../disk/resolve-in-root.js';
 import type { FileAction } from '../llb/types.js';
-import { detectArchive, extractArchive } from './copy-archive.js';
 import { CopyDestinationError } from './copy-errors.js';
 import { mkdirAllInRoot, type Owner } from './copy-mkdir.js';
 import { parseChmod } from './copy-mode.js';
@@ -96,6 +95,8 @@ async function applyCopy(mergedRoot: string, source: ResolvedSource, action: Cop
   const writer = new TreeWriter({ owner, resetOwnership: source.resetOwnership ?? false, mode });
   for (const item of items) {
     if (action.unpackArchives && item.stat.isFile()) {
+      // Loaded only for ADD: the tar reader is half of the init's code, and every step's init would pay to load it.
+      const { detectArchive, extractArchive } = await import('./copy-archive.js');
       const compression = await detectArchive(item.hostPath, item.source);
       if (compression !== null) {
         await extractArchive({ root: mergedRoot, destDir: dest, hostPath: item.hostPath, compression, shownAs: item.source, owner });

@@ -48,8 +48,6 @@ export interface ContainerInitSpec extends InitSpecBase {
   readonly probeDir: string;
   /** Empty host dir that becomes the per-step layer of missing mount targets (below the image, above the stub). */
   readonly mountpointLayerDir: string;
-  /** cgroup.procs files the init moves itself into before anything runs (devices policy, limits). */
-  readonly cgroupProcs: readonly string[];
   /** True when a devices cgroup denies raw device access, so CAP_MKNOD can stay as in Docker's default set. */
   readonly devicesCgroup: boolean;
   /** Initial terminal size with process.tty. */

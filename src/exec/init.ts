@@ -1,7 +1,7 @@
 // Entry of the container init, started by the builder inside fresh namespaces (PID 1), often ahead of need: it loads
 // everything, then blocks until the builder writes its spec's path on the control fd. Reports through the status
 // pipe (fd 3) and either execs the command or applies file actions and exits.
-import { readFileSync, readSync } from 'node:fs';
+import { readFileSync, readSync, writeFileSync } from 'node:fs';
 import { KilnError } from '../errors.js';
 import { ContainerStartError } from './errors.js';
 import { FD } from './init-protocol.js';
@@ -28,6 +28,8 @@ function readSpecPath(): string | undefined {
 }
 
 async function main(): Promise<number> {
+  // The step cgroups the builder prepared (argv): joined now, before the step's clock starts.
+  for (const procsFile of process.argv.slice(2)) writeFileSync(procsFile, '0');
   const [{ runContainerInit }, { runFileInit }] = await Promise.all([import('./init-container.js'), import('./init-file.js')]);
   declareAllSyscalls();
   const specPath = readSpecPath();

@@ -77,9 +77,10 @@ export function initScriptPath(): string {
 /**
  * Spawns an init in new namespaces (`namespaces` are unshare's flags, e.g. ["--mount", "--pid", "--fork", ...]).
  * `cwd` is unshare's working directory: the step's own, so a core dump it writes when re-raising a fatal signal
- * goes away with the step. Every fd is a pipe, whatever the run turns out to need: the spec says which to use.
+ * goes away with the step. The init joins the cgroups of `cgroupProcs` while it waits for its spec. Every fd is a
+ * pipe, whatever the run turns out to need: the spec says which to use.
  */
-export function startInit(namespaces: readonly string[], cwd: string): StartedInit {
+export function startInit(namespaces: readonly string[], cwd: string, cgroupProcs: readonly string[] = []): StartedInit {
   tools ??= { setpriv: findTool('setpriv'), unshare: findTool('unshare') };
   const args = [
     // The container dies with the builder: PDEATHSIG kills unshare, whose --kill-child takes PID 1 and so the pid namespace.
@@ -91,6 +92,7 @@ export function startInit(namespaces: readonly string[], cwd: string): StartedIn
     '--',
     process.execPath,
     initScriptPath(),
+    ...cgroupProcs,
   ];
   // A minimal environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS would cost start-up time on every step.
   const child = spawn(tools.setpriv, args, { env: {}, cwd, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
