@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { KilnError, UsageError } from '../errors.js';
-import { createExecutor } from '../exec/index.js';
+import { createExecutor, swapLimitSupported } from '../exec/index.js';
 import type { ContainerHandle, ExecMount } from '../exec/types.js';
 import { defaultKilnRoot, openKilnRoot } from '../engine/kiln-root.js';
 import { loadLocalImage } from '../engine/local-images.js';
@@ -26,12 +26,18 @@ const RUN_FLAGS = {
   volume: { type: 'string', short: 'v', multiple: true },
   'read-only': { type: 'boolean' },
   memory: { type: 'string', short: 'm' },
+  'memory-swap': { type: 'string' },
   cpus: { type: 'string' },
   'pids-limit': { type: 'string' },
   init: { type: 'boolean' },
   'stop-signal': { type: 'string' },
   'stop-timeout': { type: 'string' },
 } as const;
+
+/** `{ [key]: value }` when value is set, else nothing (exactOptionalPropertyTypes forbids explicit undefined). */
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: string });
+}
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -67,7 +73,18 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   const interactive = boolFlag(values, 'interactive');
   // docker's rule: a pty fed from a pipe would never see EOF (the pipe's end is not a terminal's ^D), so it would hang.
   if (tty && interactive && !process.stdin.isTTY) throw new KilnError('kiln run: the input device is not a TTY (-t with -i needs a terminal on stdin; drop -t to pipe input)');
-  const limits = resourceLimits(stringFlag(values, 'memory'), stringFlag(values, 'cpus'), stringFlag(values, 'pids-limit'));
+  const memorySwap = stringFlag(values, 'memory-swap');
+  const { limits, warnings } = resourceLimits(
+    {
+      ...optional('memory', stringFlag(values, 'memory')),
+      ...optional('memorySwap', memorySwap),
+      ...optional('cpus', stringFlag(values, 'cpus')),
+      ...optional('pids', stringFlag(values, 'pids-limit')),
+    },
+    // Only looked at when there is a memory limit: it reads the cgroup mounts.
+    stringFlag(values, 'memory') === undefined || swapLimitSupported(),
+  );
+  for (const warning of warnings) process.stderr.write(`WARNING: ${warning}\n`);
   const stopTimeoutText = stringFlag(values, 'stop-timeout') ?? '10';
   const stopTimeout = Number(stopTimeoutText);
   if (!Number.isFinite(stopTimeout) || stopTimeout < 0) throw new UsageError(`kiln run: invalid --stop-timeout "${stopTimeoutText}": seconds are required`);

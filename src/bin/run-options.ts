@@ -50,18 +50,43 @@ export async function volumeMount(spec: string, volumesDir: string): Promise<Exe
   return { kind: 'bind', source: dir, target, readonly };
 }
 
-export function resourceLimits(memory: string | undefined, cpus: string | undefined, pids: string | undefined): ResourceLimits | undefined {
-  const limits: { memoryBytes?: number; cpus?: number; pids?: number } = {};
-  if (memory !== undefined) limits.memoryBytes = parseByteSize(memory, '--memory');
-  if (cpus !== undefined) {
-    const value = Number(cpus);
-    if (!Number.isFinite(value) || value <= 0) throw new UsageError(`invalid --cpus "${cpus}": a positive number is required`);
+export interface LimitFlags {
+  readonly memory?: string;
+  readonly memorySwap?: string;
+  readonly cpus?: string;
+  readonly pids?: string;
+}
+
+/**
+ * docker run's limits. --memory-swap is memory plus swap (-1 unlimited) and needs --memory; without it docker
+ * allows as much swap as memory (memory+swap = 2 × memory). `swapAccounted` says whether the kernel can limit swap;
+ * when it cannot, the swap limit is dropped and `warnings` says so, as docker does.
+ */
+export function resourceLimits(flags: LimitFlags, swapAccounted: boolean): { limits: ResourceLimits | undefined; warnings: string[] } {
+  const limits: { memoryBytes?: number; memorySwapBytes?: number; cpus?: number; pids?: number } = {};
+  const warnings: string[] = [];
+  if (flags.memory !== undefined) limits.memoryBytes = parseByteSize(flags.memory, '--memory');
+  if (flags.memorySwap !== undefined) {
+    if (limits.memoryBytes === undefined) throw new UsageError('invalid --memory-swap: you should always set the memory limit (--memory) when using --memory-swap');
+    const swap = flags.memorySwap.trim() === '-1' ? -1 : parseByteSize(flags.memorySwap, '--memory-swap');
+    if (swap !== -1 && swap < limits.memoryBytes) throw new UsageError(`invalid --memory-swap "${flags.memorySwap}": the memory+swap limit must be at least the memory limit (--memory ${flags.memory})`);
+    limits.memorySwapBytes = swap;
+  } else if (limits.memoryBytes !== undefined) {
+    limits.memorySwapBytes = 2 * limits.memoryBytes;
+  }
+  if (limits.memorySwapBytes !== undefined && !swapAccounted) {
+    delete limits.memorySwapBytes;
+    warnings.push('Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.');
+  }
+  if (flags.cpus !== undefined) {
+    const value = Number(flags.cpus);
+    if (!Number.isFinite(value) || value <= 0) throw new UsageError(`invalid --cpus "${flags.cpus}": a positive number is required`);
     limits.cpus = value;
   }
-  if (pids !== undefined) {
-    const value = Number(pids);
-    if (!Number.isInteger(value) || value < 1) throw new UsageError(`invalid --pids-limit "${pids}": a positive integer is required`);
+  if (flags.pids !== undefined) {
+    const value = Number(flags.pids);
+    if (!Number.isInteger(value) || value < 1) throw new UsageError(`invalid --pids-limit "${flags.pids}": a positive integer is required`);
     limits.pids = value;
   }
-  return Object.keys(limits).length === 0 ? undefined : limits;
+  return { limits: Object.keys(limits).length === 0 ? undefined : limits, warnings };
 }

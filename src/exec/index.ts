@@ -3,6 +3,7 @@ export { createExecutor } from './lazy-executor.js';
 export type { ExecutorOptions } from './executor.js';
 export { cleanupStaleExecState } from './stale-state.js';
 export { swapLimitSupported } from './cgroup.js';
+export { swapLimitSupported } from './cgroup.js';
 export { ContainerStartError, ExecSetupError, FileOpError } from './errors.js';
 export type { StartFailureStatus } from './errors.js';
 export type {
