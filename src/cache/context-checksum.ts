@@ -96,7 +96,9 @@ function contentOf(ctx: HashContext, hostPath: string, st: AnyStats): string | P
 function entryLine(ctx: HashContext, rel: string, hostPath: string, walked: Stats): string | Promise<string> {
   const st = exactStat(hostPath, walked);
   const type = typeOf(st);
-  const line = (detail: string): string => JSON.stringify([rel, type, Number(st.mode) & 0o7777, String(st.uid), String(st.gid), detail]);
+  // The JSON array [rel, type, mode, "uid", "gid", detail], spelled out: type and the numbers need no escaping.
+  const head = `[${JSON.stringify(rel)},"${type}",${Number(st.mode) & 0o7777},"${st.uid}","${st.gid}",`;
+  const line = (detail: string): string => `${head}${JSON.stringify(detail)}]`;
   if (type === 'f') {
     const key = `${st.dev}:${st.ino}`;
     const linked = Number(st.nlink) > 1;
@@ -223,7 +225,8 @@ export async function checksumContextSelection(opts: ContextChecksumOptions): Pr
       sum.add(item.relPath, entryLine(ctx, '', item.hostPath, item.stat));
     },
     entry(rel, hostPath, stat) {
-      sum.add(base === '' ? rel : `${base}/${rel}`, entryLine(ctx, rel, hostPath, stat));
+      const path = opts.onEntry === undefined ? undefined : base === '' ? rel : `${base}/${rel}`;
+      sum.add(path, entryLine(ctx, rel, hostPath, stat));
       return sum.backpressure();
     },
   });

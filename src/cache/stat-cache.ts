@@ -5,18 +5,25 @@ import path from 'node:path';
 import { writeFileAtomic } from '../disk/atomic-write.js';
 
 /**
- * The file: MAGIC, then one block per directory: u32 dir length, dir (UTF-8), u32 block length, then records of
- * u16 name length, name, five float64 (dev, ino, size, mtime ms, ctime ms), u8 hash length, hash.
- * Binary and grouped by directory so a load decodes only directory names; a directory's records are decoded on
- * its first lookup, and a save copies the untouched directories' bytes as they are.
+ * The file: MAGIC, a u32 byte-order mark, then one block per directory:
+ *   u32 dir length, dir, u32 count, u32 names length, names joined by NUL, u32 hashes length, hashes joined by NUL,
+ *   then count × five float64 (dev, ino, size, mtime ms, ctime ms).
+ * Integers and floats are in the writer's byte order (the file never leaves the machine; another order reads as
+ * no file). A load reads only the block headers; a directory's names are decoded on its first lookup, and a save
+ * copies the blocks of untouched directories byte for byte.
  */
-const MAGIC = Buffer.from('KILNSC02');
+const MAGIC = Buffer.from('KILNSC03');
+const BYTE_ORDER_MARK = 0x01020304;
+const HEADER = 16;
 const FIELDS = 5;
-const FIELD_BYTES = FIELDS * 8;
-const MAX_HASH_BYTES = 255;
+/** A file name never holds NUL; hashes that do are simply not remembered. */
+const SEPARATOR = '\0';
 
-/** The stat fields that say a file is unchanged: dev, ino, size, mtime ms, ctime ms (as float64, compared exactly). */
-type StatKey = readonly [number, number, number, number, number];
+/** The stat fields that say a file is unchanged: dev, ino, size, mtime ms, ctime ms (float64, compared exactly). */
+type StatKey = readonly number[];
+
+/** The machine's byte order, which the file is written in. */
+const BYTE_ORDER: 'LE' | 'BE' = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 'LE' : 'BE';
 
 function keyOf(st: Stats | BigIntStats): StatKey {
   if (typeof st.dev === 'bigint') {
@@ -32,11 +39,22 @@ interface Row {
   readonly hash: string;
 }
 
-/** One directory's records in the loaded file; `names` (name → record offset) is built on first use. */
+/** One directory in the loaded file: where its parts are, and (after the first lookup) its decoded names. */
 interface DirBlock {
   readonly start: number;
   readonly end: number;
-  names?: Map<string, number>;
+  readonly count: number;
+  readonly names: readonly [number, number];
+  readonly hashes: readonly [number, number];
+  readonly fields: number;
+  decoded?: DecodedBlock;
+}
+
+interface DecodedBlock {
+  readonly index: Map<string, number>;
+  readonly names: readonly string[];
+  readonly hashes: readonly string[];
+  readonly fields: Float64Array;
 }
 
 export interface StatCacheOptions {
@@ -47,87 +65,92 @@ export interface StatCacheOptions {
   readonly racyMarginMs?: number;
 }
 
-function splitPath(hostPath: string): [string, string] {
-  const slash = hostPath.lastIndexOf('/');
-  return [hostPath.slice(0, slash), hostPath.slice(slash + 1)];
-}
-
-/** Parses the directory index of a cache file; null when it is not one (torn, foreign or an older format). */
+/** Parses the block headers of a cache file; null when it is not one (torn, foreign, older format, other byte order). */
 function parseBlocks(buf: Buffer): Map<string, DirBlock> | null {
-  if (buf.length < MAGIC.length || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+  if (buf.length < HEADER || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+  if (readU32(buf, MAGIC.length) !== BYTE_ORDER_MARK) return null;
+  const u32 = (at: number): number | null => (at + 4 <= buf.length ? readU32(buf, at) : null);
   const blocks = new Map<string, DirBlock>();
-  let at = MAGIC.length;
+  let at = HEADER;
   while (at < buf.length) {
-    if (at + 4 > buf.length) return null;
-    const dirLen = buf.readUInt32LE(at);
+    const dirLen = u32(at);
+    if (dirLen === null) return null;
     const dirEnd = at + 4 + dirLen;
-    if (dirEnd + 4 > buf.length) return null;
-    const dir = buf.toString('utf8', at + 4, dirEnd);
-    const start = dirEnd + 4;
-    const end = start + buf.readUInt32LE(dirEnd);
+    const count = u32(dirEnd);
+    const namesLen = u32(dirEnd + 4);
+    if (count === null || namesLen === null) return null;
+    const namesStart = dirEnd + 8;
+    const hashesLen = u32(namesStart + namesLen);
+    if (hashesLen === null) return null;
+    const hashesStart = namesStart + namesLen + 4;
+    const fields = hashesStart + hashesLen;
+    const end = fields + count * FIELDS * 8;
     if (end > buf.length) return null;
-    blocks.set(dir, { start, end });
+    const dir = buf.toString('utf8', at + 4, dirEnd);
+    blocks.set(dir, { start: at, end, count, names: [namesStart, namesStart + namesLen], hashes: [hashesStart, hashesStart + hashesLen], fields });
     at = end;
   }
   return blocks;
 }
 
-/** name → offset of its record, for one block; null if the block is malformed. */
-function parseNames(buf: Buffer, block: DirBlock): Map<string, number> | null {
-  const names = new Map<string, number>();
-  let at = block.start;
-  while (at < block.end) {
-    const fields = fieldsOf(buf, at);
-    if (fields + FIELD_BYTES + 1 > block.end) return null;
-    names.set(buf.toString('utf8', at + 2, fields), at);
-    at = recordEnd(buf, fields);
-  }
-  return at === block.end ? names : null;
+function readU32(buf: Buffer, at: number): number {
+  return BYTE_ORDER === 'LE' ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
 }
 
-/** Where the fields of the record at `record` start (after its name). */
-function fieldsOf(buf: Buffer, record: number): number {
-  return record + 2 + buf.readUInt16LE(record);
+function writeU32(buf: Buffer, value: number, at: number): number {
+  return BYTE_ORDER === 'LE' ? buf.writeUInt32LE(value, at) : buf.writeUInt32BE(value, at);
 }
 
-/** Where a record whose fields start at `fields` ends. */
-function recordEnd(buf: Buffer, fields: number): number {
-  return fields + FIELD_BYTES + 1 + buf[fields + FIELD_BYTES]!;
+/** Splits a block's names and hashes; null when they do not agree with its count. */
+function decodeBlock(buf: Buffer, block: DirBlock): DecodedBlock | null {
+  const names = block.count === 0 ? [] : buf.toString('utf8', block.names[0], block.names[1]).split(SEPARATOR);
+  const hashes = block.count === 0 ? [] : buf.toString('utf8', block.hashes[0], block.hashes[1]).split(SEPARATOR);
+  if (names.length !== block.count || hashes.length !== block.count) return null;
+  const fields = new Float64Array(block.count * FIELDS);
+  new Uint8Array(fields.buffer).set(buf.subarray(block.fields, block.end));
+  const index = new Map<string, number>();
+  names.forEach((name, i) => index.set(name, i));
+  return { index, names, hashes, fields };
 }
 
-function encodeRecord(name: string, row: Row): Buffer {
-  const nameBytes = Buffer.from(name);
-  const hashBytes = Buffer.from(row.hash);
-  const rec = Buffer.allocUnsafe(2 + nameBytes.length + FIELD_BYTES + 1 + hashBytes.length);
-  rec.writeUInt16LE(nameBytes.length, 0);
-  nameBytes.copy(rec, 2);
-  let at = 2 + nameBytes.length;
-  for (const v of row.key) at = rec.writeDoubleLE(v, at);
-  rec[at] = hashBytes.length;
-  hashBytes.copy(rec, at + 1);
-  return rec;
-}
-
-function encodeBlockHeader(dir: string, blockLength: number): Buffer {
+function encodeBlock(dir: string, rows: ReadonlyMap<string, Row>): Buffer {
+  const names = [...rows.keys()].sort();
   const dirBytes = Buffer.from(dir);
-  const head = Buffer.allocUnsafe(8 + dirBytes.length);
-  head.writeUInt32LE(dirBytes.length, 0);
-  dirBytes.copy(head, 4);
-  head.writeUInt32LE(blockLength, 4 + dirBytes.length);
-  return head;
+  const nameBytes = Buffer.from(names.join(SEPARATOR));
+  const hashBytes = Buffer.from(names.map((name) => rows.get(name)!.hash).join(SEPARATOR));
+  const fieldsAt = 4 + dirBytes.length + 8 + nameBytes.length + 4 + hashBytes.length;
+  const block = Buffer.alloc(fieldsAt + names.length * FIELDS * 8);
+  let at = writeU32(block, dirBytes.length, 0);
+  at += dirBytes.copy(block, at);
+  at = writeU32(block, names.length, at);
+  at = writeU32(block, nameBytes.length, at);
+  at += nameBytes.copy(block, at);
+  at = writeU32(block, hashBytes.length, at);
+  hashBytes.copy(block, at);
+  const fields = new Float64Array(names.length * FIELDS);
+  names.forEach((name, i) => fields.set(rows.get(name)!.key, i * FIELDS));
+  block.set(new Uint8Array(fields.buffer), fieldsAt);
+  return block;
 }
+
+function splitPath(hostPath: string): [string, string] {
+  const slash = hostPath.lastIndexOf('/');
+  return [hostPath.slice(0, slash), hostPath.slice(slash + 1)];
+}
+
+const NO_BLOCKS: ReadonlyMap<string, DirBlock> = new Map();
+const EMPTY_BLOCK: DecodedBlock = { index: new Map(), names: [], hashes: [], fields: new Float64Array(0) };
 
 /** Content hashes keyed by (path, dev, ino, size, mtime, ctime), persisted as one binary file written atomically. */
 export class StatCache {
   /** Hashes stored during this run, by directory then name; they win over the loaded file. */
   private readonly updates = new Map<string, Map<string, Row>>();
   private readonly racyMarginMs: number;
-  private updateCount = 0;
 
   private constructor(
     readonly file: string,
     private loaded: Buffer,
-    private blocks: Map<string, DirBlock>,
+    private blocks: ReadonlyMap<string, DirBlock>,
     opts: StatCacheOptions,
   ) {
     this.racyMarginMs = opts.racyMarginMs ?? 2000;
@@ -139,20 +162,20 @@ export class StatCache {
     try {
       buf = await readFile(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new StatCache(file, Buffer.alloc(0), new Map(), opts);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new StatCache(file, Buffer.alloc(0), NO_BLOCKS, opts);
       throw err;
     }
     // A torn or foreign file only costs re-hashing; it is replaced on the next save.
     const blocks = parseBlocks(buf);
-    return blocks === null ? new StatCache(file, Buffer.alloc(0), new Map(), opts) : new StatCache(file, buf, blocks, opts);
+    return blocks === null ? new StatCache(file, Buffer.alloc(0), NO_BLOCKS, opts) : new StatCache(file, buf, blocks, opts);
   }
 
-  /** The loaded record offsets of one directory (decoded once); a malformed block counts as empty. */
-  private namesOf(dir: string): Map<string, number> | undefined {
+  /** A directory's loaded records, decoded on first use; a malformed block counts as empty. */
+  private decoded(dir: string): DecodedBlock | undefined {
     const block = this.blocks.get(dir);
     if (block === undefined) return undefined;
-    block.names ??= parseNames(this.loaded, block) ?? new Map();
-    return block.names;
+    block.decoded ??= decodeBlock(this.loaded, block) ?? EMPTY_BLOCK;
+    return block.decoded;
   }
 
   /** The remembered hash of `hostPath` if its stat is exactly what it was when hashed. */
@@ -160,76 +183,64 @@ export class StatCache {
     const [dir, name] = splitPath(hostPath);
     const key = keyOf(st);
     const updated = this.updates.get(dir)?.get(name);
-    if (updated !== undefined) return sameKey(updated.key, key) ? updated.hash : undefined;
-    const record = this.namesOf(dir)?.get(name);
-    if (record === undefined) return undefined;
-    const buf = this.loaded;
-    const fields = fieldsOf(buf, record);
-    for (let i = 0; i < FIELDS; i += 1) if (buf.readDoubleLE(fields + i * 8) !== key[i]) return undefined;
-    return buf.toString('utf8', fields + FIELD_BYTES + 1, recordEnd(buf, fields));
+    if (updated !== undefined) return sameKey(updated.key, key, 0) ? updated.hash : undefined;
+    const block = this.decoded(dir);
+    const i = block?.index.get(name);
+    if (block === undefined || i === undefined) return undefined;
+    return sameKey(block.fields, key, i * FIELDS) ? block.hashes[i] : undefined;
   }
 
   store(hostPath: string, st: Stats | BigIntStats, hash: string): void {
     const key = keyOf(st);
     const now = Date.now();
     if (key[4] + this.racyMarginMs > now || key[3] + this.racyMarginMs > now) return;
-    if (Buffer.byteLength(hash) > MAX_HASH_BYTES || this.lookup(hostPath, st) === hash) return;
+    if (hash.includes(SEPARATOR) || this.lookup(hostPath, st) === hash) return;
     const [dir, name] = splitPath(hostPath);
     let names = this.updates.get(dir);
     if (names === undefined) this.updates.set(dir, (names = new Map()));
-    if (!names.has(name)) this.updateCount += 1;
     names.set(name, { key, hash });
   }
 
   /** How many files have a remembered hash. */
   get size(): number {
     let count = 0;
-    for (const dir of this.blocks.keys()) {
-      const updated = this.updates.get(dir);
-      for (const name of this.namesOf(dir)!.keys()) if (updated?.has(name) !== true) count += 1;
-    }
-    return count + this.updateCount;
+    for (const dir of new Set([...this.blocks.keys(), ...this.updates.keys()])) count += this.rowsOf(dir).size;
+    return count;
+  }
+
+  /** A directory's rows, loaded then updated. */
+  private rowsOf(dir: string): Map<string, Row> {
+    const rows = new Map<string, Row>();
+    const block = this.decoded(dir);
+    block?.names.forEach((name, i) => {
+      rows.set(name, { key: Array.from(block.fields.subarray(i * FIELDS, (i + 1) * FIELDS)), hash: block.hashes[i]! });
+    });
+    for (const [name, row] of this.updates.get(dir) ?? []) rows.set(name, row);
+    return rows;
   }
 
   /** Writes the cache if anything changed: temp file, fsync, rename. Untouched directories are copied byte for byte. */
   async save(): Promise<void> {
     if (this.updates.size === 0) return;
-    const parts: Buffer[] = [MAGIC];
-    const buf = this.loaded;
+    const header = Buffer.alloc(HEADER);
+    MAGIC.copy(header);
+    writeU32(header, BYTE_ORDER_MARK, 8);
+    const parts: Buffer[] = [header];
     for (const [dir, block] of this.blocks) {
-      const updated = this.updates.get(dir);
-      if (updated === undefined) {
-        parts.push(encodeBlockHeader(dir, block.end - block.start), buf.subarray(block.start, block.end));
-        continue;
-      }
-      const records: Buffer[] = [];
-      for (const [name, record] of this.namesOf(dir)!) {
-        if (!updated.has(name)) records.push(buf.subarray(record, recordEnd(buf, fieldsOf(buf, record))));
-      }
-      for (const [name, row] of updated) records.push(encodeRecord(name, row));
-      pushBlock(parts, dir, records);
+      if (!this.updates.has(dir)) parts.push(this.loaded.subarray(block.start, block.end));
     }
-    for (const [dir, updated] of this.updates) {
-      if (this.blocks.has(dir)) continue;
-      pushBlock(parts, dir, [...updated].map(([name, row]) => encodeRecord(name, row)));
-    }
-    await mkdir(path.dirname(this.file), { recursive: true });
+    for (const dir of this.updates.keys()) parts.push(encodeBlock(dir, this.rowsOf(dir)));
     const written = Buffer.concat(parts);
+    await mkdir(path.dirname(this.file), { recursive: true });
     await writeFileAtomic(this.file, written);
     // Later lookups and saves start from what is now on disk.
     this.loaded = written;
     this.blocks = parseBlocks(written)!;
     this.updates.clear();
-    this.updateCount = 0;
   }
 }
 
-function pushBlock(parts: Buffer[], dir: string, records: readonly Buffer[]): void {
-  const length = records.reduce((n, r) => n + r.length, 0);
-  parts.push(encodeBlockHeader(dir, length), ...records);
-}
-
-function sameKey(a: StatKey, b: StatKey): boolean {
-  for (let i = 0; i < FIELDS; i += 1) if (a[i] !== b[i]) return false;
+function sameKey(fields: ArrayLike<number>, key: StatKey, at: number): boolean {
+  for (let i = 0; i < FIELDS; i += 1) if (fields[at + i] !== key[i]) return false;
   return true;
 }
