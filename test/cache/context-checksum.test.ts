@@ -20,7 +20,10 @@ function sum(extra: Partial<ContextChecksumOptions> = {}): Promise<string> {
   return checksumContextSelection({ root: ctx, src: ['app', 'config.json'], exclude: ['app/*.log'], followTopSymlinks: true, ...extra });
 }
 
-beforeEach(() => {
+/** Lets the clock pass the ctime of files just written, so a zero racy margin remembers them. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
+beforeEach(async () => {
   base = mkdtempSync(path.join(tmpdir(), 'kiln-ctxsum-'));
   ctx = path.join(base, 'ctx');
   put('app/main.js', 'console.log(1)');
@@ -29,6 +32,7 @@ beforeEach(() => {
   put('config.json', '{}');
   put('other/unrelated.txt', 'x');
   symlinkSync('main.js', path.join(ctx, 'app/entry'));
+  await settle();
 });
 
 afterEach(() => rmSync(base, { recursive: true, force: true }));
@@ -164,12 +168,14 @@ describe('StatCache', () => {
     await sum({ statCache: first });
     await first.save();
     put('other/a.txt', 'a');
+    await settle();
     const second = await StatCache.load(file, { racyMarginMs: 0 });
     await sum({ statCache: second, src: ['other'] });
     await second.save();
     expect((await StatCache.load(file)).size).toBe(5);
 
     put('app/main.js', 'console.log(4)');
+    await settle();
     const reads: string[] = [];
     const third = await StatCache.load(file, { racyMarginMs: 0 });
     const hashFile = async (p: string): Promise<string> => (reads.push(path.relative(ctx, p)), xxhashFile(p));
@@ -184,6 +190,7 @@ describe('StatCache', () => {
 
   it('names that are not ASCII and file content hashes of any length round-trip', async () => {
     put('app/\u00e9t\u00e9 \u{1F600}.txt', 'summer');
+    await settle();
     const file = path.join(base, 'sc.bin');
     const hashFile = async (p: string): Promise<string> => `custom:${path.basename(p)}`;
     const first = await StatCache.load(file, { racyMarginMs: 0 });
