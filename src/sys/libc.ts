@@ -1,10 +1,18 @@
-// The one place libc is loaded through koffi; bindings are declared lazily so importing costs nothing until used.
-import koffi from 'koffi';
+// The one place libc is loaded through koffi. koffi itself is loaded on first use, not on import: its native addon
+// costs ~10-30 ms to load, and a build whose steps are all cached (or a `kiln images`) never needs it.
+import { createRequire } from 'node:module';
 import { KilnError } from '../errors.js';
 import { constants as osConstants } from 'node:os';
 
-type LibcHandle = ReturnType<typeof koffi.load>;
+type Koffi = typeof import('koffi');
+type LibcHandle = ReturnType<Koffi['load']>;
 type LibcFunction = ReturnType<LibcHandle['func']>;
+
+let koffiModule: Koffi | undefined;
+function koffi(): Koffi {
+  koffiModule ??= createRequire(import.meta.url)('koffi') as Koffi;
+  return koffiModule;
+}
 
 let libc: LibcHandle | undefined;
 const declared = new Map<string, LibcFunction>();
@@ -13,7 +21,7 @@ const declared = new Map<string, LibcFunction>();
 export function libcFunction(prototype: string): LibcFunction {
   let fn = declared.get(prototype);
   if (fn === undefined) {
-    libc ??= koffi.load('libc.so.6');
+    libc ??= koffi().load('libc.so.6');
     fn = libc.func(prototype);
     declared.set(prototype, fn);
   }
@@ -38,7 +46,7 @@ export class SysCallError extends KilnError {
 
 /** The errno of the last failed call on this thread. */
 export function lastErrno(): number {
-  return koffi.errno();
+  return koffi().errno();
 }
 
 function errnoName(errno: number): string {
