@@ -131,20 +131,23 @@ export class Solver {
 
   /** Checksums a local selection, recording each file for explanations and reporting hashing progress. */
   private async checksumLocal(vertex: Vertex, label: string, opts: Omit<Parameters<SolverDeps['checksumLocal']>[0], 'onEntry'>): Promise<string> {
-    const files: Record<string, string> = {};
+    const lines: [string, string][] = [];
     let count = 0;
     const id = `${vertex.digest}:${label}`;
     const digest = await this.deps.checksumLocal({
       ...opts,
       onEntry: (path, line) => {
-        if (count < MAX_EXPLAINED_FILES) files[path] = createHash('sha256').update(line).digest('hex').slice(0, 16);
+        if (count < MAX_EXPLAINED_FILES) lines.push([path, line]);
         count++;
         if (count % 500 === 0) this.opts.sink.emit({ kind: 'bytes', id, label: 'hashing build context (files)', current: count });
       },
     });
     if (count >= 500) this.opts.sink.emit({ kind: 'bytes', id, label: 'hashing build context (files)', current: count, total: count });
+    // Hashed only once it is known the selection is small enough to be explained file by file.
+    const files: Record<string, string> = {};
+    if (count <= MAX_EXPLAINED_FILES) for (const [path, line] of lines) files[path] = createHash('sha256').update(line).digest('hex').slice(0, 16);
     const details = this.fileDetails.get(vertex.digest) ?? {};
-    details[label] = count <= MAX_EXPLAINED_FILES ? files : {};
+    details[label] = files;
     this.fileDetails.set(vertex.digest, details);
     return digest;
   }
@@ -261,9 +264,15 @@ export class Solver {
     }
   }
 
+  /** Cache records share their parents' layers: each blob is looked up once per build. */
+  private readonly blobsSeen = new Set<string>();
+
   private async blobsPresent(layers: readonly LayerRef[]): Promise<boolean> {
-    const present = await Promise.all(layers.map((layer) => this.deps.content.has(layer.blob.digest)));
-    return present.every(Boolean);
+    const missing = layers.map((layer) => layer.blob.digest).filter((digest) => !this.blobsSeen.has(digest));
+    const present = await Promise.all(missing.map((digest) => this.deps.content.has(digest)));
+    if (!present.every(Boolean)) return false;
+    for (const digest of missing) this.blobsSeen.add(digest);
+    return true;
   }
 
   /** Runs the op on a fresh snapshot of `parent` and commits the diff as a new layer (if it changed anything). */
