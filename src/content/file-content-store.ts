@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KilnError } from '../errors.js';
 import { fsyncDir, fsyncFile } from '../disk/atomic-write.js';
+import { processAlive } from '../disk/process-alive.js';
 import { sha256Meter } from '../disk/sha256-meter.js';
 import type { ContentStore, Descriptor } from './types.js';
 
@@ -30,9 +31,11 @@ export class FileContentStore implements ContentStore {
 
   async init(): Promise<void> {
     await mkdir(this.blobDir, { recursive: true });
-    // Partial writes of a crashed kiln are never valid blobs: drop them.
-    await rm(this.ingestDir, { recursive: true, force: true });
     await mkdir(this.ingestDir, { recursive: true });
+    // Partial writes of a crashed kiln are never valid blobs: drop them. Only a dead writer's (the name starts with
+    // its pid): another kiln sharing this root may be writing its own right now.
+    const stale = (await readdir(this.ingestDir)).filter((name) => !processAlive(Number(name.split('-')[0])));
+    await Promise.all(stale.map((name) => rm(join(this.ingestDir, name), { force: true })));
   }
 
   pathOf(digest: string): string {

@@ -34,12 +34,14 @@ describe('FileContentStore', () => {
     expect(await readdir(join(dir, 'content', 'ingest'))).toEqual([]);
   });
 
-  it('drops partial ingest files of a crashed writer when it starts', async () => {
+  it('drops partial ingest files of a crashed writer when it starts, and keeps those of a live one', async () => {
     await mkdir(join(dir, 'content', 'ingest'), { recursive: true });
-    await writeFile(join(dir, 'content', 'ingest', '123-partial'), 'half a layer');
+    // Above the kernel's largest pid_max (2^22): no process can have it.
+    await writeFile(join(dir, 'content', 'ingest', '4194305-partial'), 'half a layer');
+    await writeFile(join(dir, 'content', 'ingest', `${process.pid}-writing`), 'a layer on its way');
     const store = new FileContentStore(join(dir, 'content'));
     await store.init();
-    expect(await readdir(join(dir, 'content', 'ingest'))).toEqual([]);
+    expect(await readdir(join(dir, 'content', 'ingest'))).toEqual([`${process.pid}-writing`]);
   });
 
   it('detects a blob corrupted on disk', async () => {
