@@ -12,8 +12,13 @@ export interface ParsedFlags {
   bool(name: string): boolean | undefined;
 }
 
+const NO_STRINGS: readonly string[] = [];
+/** Most instructions have no flags: one shared answer instead of maps per instruction. */
+const NO_FLAGS: ParsedFlags = { string: () => undefined, strings: () => NO_STRINGS, bool: () => undefined };
+
 /** Parse `flags` (each "--name" or "--name=value") against the allowed `spec`. */
 export function parseFlags(flags: readonly string[], spec: Readonly<Record<string, FlagType>>): ParsedFlags {
+  if (flags.length === 0) return NO_FLAGS;
   const strings = new Map<string, string>();
   const lists = new Map<string, string[]>();
   const bools = new Map<string, boolean>();
@@ -63,7 +68,7 @@ export function parseFlags(flags: readonly string[], spec: Readonly<Record<strin
   }
   return {
     string: (name) => strings.get(name),
-    strings: (name) => lists.get(name) ?? [],
+    strings: (name) => lists.get(name) ?? NO_STRINGS,
     bool: (name) => bools.get(name),
   };
 }

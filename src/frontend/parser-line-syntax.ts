@@ -3,7 +3,7 @@ import type { Token } from 'moo';
 
 export interface LineSyntax {
   readonly keyword: Token;
-  readonly flags: Token[];
+  readonly flags: readonly Token[];
   /** Everything after the flags, leading blanks included; it starts with the bare `--` when one ended the flags. */
   readonly rest: Token | null;
 }
