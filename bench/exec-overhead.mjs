@@ -108,6 +108,36 @@ async function compare(network) {
   return { fresh: stats(times.fresh), ahead: stats(times.ahead), runc: stats(times.runc) };
 }
 
+/**
+ * Whole builds through the CLI with --no-cache: a Dockerfile of STEPS `RUN true` steps against the same Dockerfile
+ * without them; the difference over STEPS is what one RUN step costs a build (init, overlay, diff, layer, commit).
+ */
+function perStepInBuilds(rounds) {
+  const STEPS = 50;
+  const root = join(tmp, 'kiln-root');
+  const kiln = join(repo, 'bin', 'kiln');
+  const env = { PATH: process.env.PATH, KILN_ROOT: root };
+  execFileSync(process.execPath, [kiln, 'import', rootfs, 'busybox:latest'], { env });
+  const contextOf = (steps) => {
+    const dir = join(tmp, `ctx-${steps}`);
+    mkdirSync(dir, { recursive: true });
+    const lines = ['FROM busybox', ...Array.from({ length: steps }, (_, i) => `RUN true ${i}`), 'CMD ["true"]'];
+    writeFileSync(join(dir, 'Dockerfile'), `${lines.join('\n')}\n`);
+    return dir;
+  };
+  const withSteps = contextOf(STEPS);
+  const without = contextOf(0);
+  const build = (dir) => {
+    const t0 = performance.now();
+    execFileSync(process.execPath, [kiln, 'build', '--no-cache', '--progress=plain', dir], { env, stdio: 'ignore' });
+    return performance.now() - t0;
+  };
+  const perStep = [];
+  build(withSteps);
+  for (let i = 0; i < rounds; i++) perStep.push((build(withSteps) - build(without)) / STEPS);
+  return stats(perStep);
+}
+
 const fmt = (s) => `median ${s.median.toFixed(1)} ms (p10 ${s.p10.toFixed(1)}, p90 ${s.p90.toFixed(1)})`;
 try {
   console.log(`RUN true, ${runs} runs each`);
@@ -117,6 +147,7 @@ try {
     console.log(`kiln, init started per run, network ${network}: ${fmt(fresh)}`);
     console.log(`runc run,                  network ${network}: ${fmt(runc)}`);
   }
+  console.log(`kiln build --no-cache, per RUN true step of 50 (5 builds): ${fmt(perStepInBuilds(5))}`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

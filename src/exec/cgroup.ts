@@ -24,8 +24,8 @@ export const DEVICE_RULES: readonly string[] = [
 
 export const KILN_CGROUP = 'kiln';
 
-/** Where each v1 controller of this process lives, e.g. devices → /sys/fs/cgroup/devices/<our path>. */
-function ownCgroupDirs(): Map<string, string> {
+/** Where each v1 controller of process `pid` lives, e.g. devices → /sys/fs/cgroup/devices/<its path>. */
+function cgroupDirsOf(pid: number | 'self'): Map<string, string> {
   const mounts = new Map<string, { mountPoint: string; root: string }>();
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const [pre, post] = line.split(' - ');
@@ -39,7 +39,7 @@ function ownCgroupDirs(): Map<string, string> {
     for (const opt of superOpts.split(',')) mounts.set(opt, { mountPoint, root });
   }
   const dirs = new Map<string, string>();
-  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
     const [, controllers, cgPath] = line.split(':');
     if (controllers === undefined || cgPath === undefined || controllers === '') continue;
     for (const controller of controllers.split(',')) {
@@ -55,7 +55,7 @@ let cgroupDirs: Map<string, string> | undefined;
 
 /** The v1 directory of `controller` under which kiln creates its step cgroups, or undefined when there is none. */
 export function kilnCgroupParent(controller: string): string | undefined {
-  cgroupDirs ??= ownCgroupDirs();
+  cgroupDirs ??= cgroupDirsOf('self');
   const own = cgroupDirs.get(controller);
   return own === undefined ? undefined : path.join(own, KILN_CGROUP);
 }
@@ -69,9 +69,27 @@ export function swapLimitSupported(): boolean {
   return parent !== undefined && existsSync(path.join(path.dirname(parent), 'memory.memsw.limit_in_bytes'));
 }
 
+/**
+ * The kiln step cgroups a running container is in, by controller (what `docker exec` joins): empty when its
+ * controllers are all kiln's own (no limits, no devices policy).
+ */
+export function stepCgroupsOf(pid: number): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [controller, dir] of cgroupDirsOf(pid)) {
+    const parent = kilnCgroupParent(controller);
+    if (parent !== undefined && path.dirname(dir) === parent) out.set(controller, dir);
+  }
+  return out;
+}
+
 export interface StepCgroup {
-  /** cgroup.procs files the init writes "0" into, joining before anything of the image runs. */
-  readonly procsFiles: readonly string[];
+  /**
+   * cgroup.procs of the devices policy: the init joins it as soon as it starts, before anything of the image exists.
+   * The limits' are joined just before the command: under a pids or memory limit Node itself could not start.
+   */
+  readonly policyProcsFiles: readonly string[];
+  /** cgroup.procs of the resource limits, which the init joins just before the command starts. */
+  readonly limitProcsFiles: readonly string[];
   /** True when the devices policy is in place. */
   readonly devices: boolean;
   /** Waits until no process is left in the step's cgroups, then removes them. */
@@ -131,8 +149,10 @@ export async function createStepCgroup(id: string, opts: StepCgroupOptions): Pro
     await removeCgroupDirs(dirs);
     throw err;
   }
+  const procs = (d: string): string => path.join(d, 'cgroup.procs');
   return {
-    procsFiles: dirs.map((d) => path.join(d, 'cgroup.procs')),
+    policyProcsFiles: devices ? dirs.slice(0, 1).map(procs) : [],
+    limitProcsFiles: (devices ? dirs.slice(1) : dirs).map(procs),
     devices,
     release: () => removeCgroupDirs(dirs),
   };

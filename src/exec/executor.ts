@@ -62,6 +62,7 @@ async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io:
       stdin: io.stdin !== undefined,
       insecure,
       etc: await writeEtcFiles(step, spec.hostname),
+      cgroupProcs: cgroup.limitProcsFiles,
       devicesCgroup: cgroup.devices,
       ...(io.ttySize ? { ttySize: io.ttySize } : {}),
     };

@@ -1,5 +1,5 @@
 // Container mode of the init (PID 1 of fresh namespaces): build the root, pivot into it, drop privileges, exec the command.
-import { closeSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
 import { groupsOf, resolveUser, UnknownUserError, InvalidUserSpecError } from './passwd.js';
 import { CAP, DEFAULT_CAPS, dropBoundingCaps, lastCap, setNoNewPrivs } from './capabilities.js';
 import { DEFAULT_PATH, envValue, resolveCommand } from './command-path.js';
@@ -19,6 +19,8 @@ import { prepareMountpointLayer } from './mountpoint-layer.js';
 import { bindEtcFiles, mountAll, plannedTargets } from './user-mounts.js';
 
 export async function runContainerInit(spec: ContainerInitSpec): Promise<never> {
+  // Joined only now, while the host's cgroupfs is still reachable: under a pids or memory limit Node could not start.
+  for (const procsFile of spec.cgroupProcs) writeFileSync(procsFile, '0');
   // unshare --propagation private did this already; repeating it costs nothing and pivot_root depends on it.
   mount(null, '/', null, MS.REC | MS.PRIVATE, null);
   // The host's /proc is still mounted here, so /proc/self names PID 1 as the host sees it (for signal forwarding).

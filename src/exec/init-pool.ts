@@ -69,7 +69,7 @@ export class InitPool {
     let cgroup: StepCgroup | undefined;
     try {
       cgroup = await createStepCgroup(step.id, cgroupOptions);
-      const init = startInit(namespaces, step.dir, cgroup.procsFiles);
+      const init = startInit(namespaces, step.dir, cgroup.policyProcsFiles);
       // An idle init must not keep the builder alive: if the builder exits without close(), PDEATHSIG ends the init.
       holdBuilder(init, false);
       return { init, step, cgroup };

@@ -48,6 +48,8 @@ export interface ContainerInitSpec extends InitSpecBase {
   readonly probeDir: string;
   /** Empty host dir that becomes the per-step layer of missing mount targets (below the image, above the stub). */
   readonly mountpointLayerDir: string;
+  /** cgroup.procs files of resource limits, joined just before the command (the init joined the devices policy at start). */
+  readonly cgroupProcs: readonly string[];
   /** True when a devices cgroup denies raw device access, so CAP_MKNOD can stay as in Docker's default set. */
   readonly devicesCgroup: boolean;
   /** Initial terminal size with process.tty. */

@@ -55,7 +55,7 @@ export function runUnderInit(forwarder: SignalForwarder, path: string, argv: rea
   }
   cloexecFrom(3);
   process.umask(0o022);
-  // ps in the container shows this instead of the host paths of node, init.js and the spec.
+  // ps in the container shows this instead of the host paths of node and the init's entry.
   process.title = 'kiln-init';
   let pid: number;
   try {

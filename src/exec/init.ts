@@ -2,6 +2,7 @@
 // everything, then blocks until the builder writes its spec's path on the control fd. Reports through the status
 // pipe (fd 3) and either execs the command or applies file actions and exits.
 import { readFileSync, readSync, writeFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { KilnError } from '../errors.js';
 import { ContainerStartError } from './errors.js';
 import { FD } from './init-protocol.js';
@@ -32,6 +33,10 @@ async function main(): Promise<number> {
   for (const procsFile of process.argv.slice(2)) writeFileSync(procsFile, '0');
   const [{ runContainerInit }, { runFileInit }] = await Promise.all([import('./init-container.js'), import('./init-file.js')]);
   declareAllSyscalls();
+  // One async fs call starts libuv's thread pool now: under a pids limit (joined before the command) it could not.
+  await access('/');
+  // Everything a step runs is compiled now: the first init after a build leaves the code cache for the next ones.
+  (globalThis as { kilnSaveCodeCache?: () => void }).kilnSaveCodeCache?.();
   const specPath = readSpecPath();
   if (specPath === undefined) return 0;
   const spec = JSON.parse(readFileSync(specPath, 'utf8')) as InitSpec;
@@ -57,4 +62,13 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// Not a top-level await: the init is bundled as CommonJS so that it can start from a V8 code cache.
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`kiln init: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 125;
+  },
+);

@@ -62,16 +62,15 @@ function findTool(name: string): string {
 let tools: { setpriv: string; unshare: string } | undefined;
 
 /**
- * The compiled init: the one-file bundle when it exists (far fewer modules to load per step), else the tsc output.
- * Called from TypeScript sources (tests), from dist/exec/ (tsc) or from dist/ (the CLI bundle).
+ * The init's entry: bin/kiln-init.cjs, which runs the one-file bundle dist/exec/init.cjs from a V8 code cache.
+ * Called from TypeScript sources (tests), from dist/exec/ (tsc output) or from dist/ (the CLI bundle).
  */
 export function initScriptPath(): string {
   const here = fileURLToPath(import.meta.url);
   const dist = here.endsWith('.ts') ? path.resolve(path.dirname(here), '..', '..', 'dist') : path.dirname(here).replace(/\/exec$/, '');
-  const candidates = [path.join(dist, 'exec', 'init.bundle.mjs'), path.join(dist, 'exec', 'init.js')];
-  const script = candidates.find((candidate) => existsSync(candidate));
-  if (script === undefined) throw new ExecSetupError(`container init ${candidates[1]} is missing; build kiln first (npm run build)`);
-  return script;
+  const bundle = path.join(dist, 'exec', 'init.cjs');
+  if (!existsSync(bundle)) throw new ExecSetupError(`container init ${bundle} is missing; build kiln first (npm run build)`);
+  return path.join(dist, '..', 'bin', 'kiln-init.cjs');
 }
 
 /**

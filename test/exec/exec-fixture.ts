@@ -8,20 +8,14 @@ import { makeBusyboxRootfs, repoRoot } from '../helpers/kiln.js';
 import { createExecutor } from '../../src/exec/index.js';
 import type { ExecMount, ExitStatus, RunSpec } from '../../src/exec/index.js';
 
-/** The init runs as compiled JS: rebuild dist/ when an exec source is newer than dist/exec/init.js. */
+/** The init runs as a compiled bundle: rebuild it when an exec source is newer than dist/exec/init.cjs. */
 export async function ensureInitBuilt(): Promise<void> {
-  const init = join(repoRoot, 'dist', 'exec', 'init.js');
+  const init = join(repoRoot, 'dist', 'exec', 'init.cjs');
   const builtAt = await stat(init).then((s) => s.mtimeMs, () => 0);
   const srcDir = join(repoRoot, 'src', 'exec');
   let newest = 0;
   for (const name of await readdir(srcDir)) newest = Math.max(newest, (await stat(join(srcDir, name))).mtimeMs);
-  if (newest > builtAt) {
-    try {
-      execFileSync(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', join(repoRoot, 'tsconfig.json')], { stdio: 'pipe' });
-    } catch {
-      // tsc exits non-zero for type errors anywhere in the tree but still emits; the init's presence is what matters.
-    }
-  }
+  if (newest > builtAt) execFileSync(process.execPath, [join(repoRoot, 'scripts', 'bundle.mjs')], { cwd: repoRoot, stdio: 'pipe' });
 }
 
 export interface ExecFixture {

@@ -106,7 +106,7 @@ describe('Executor.run process', () => {
     const pending = runIn(fx, ['sh', '-c', `sleep 100; : ${marker}`]);
     let pids: string[] = [];
     for (let i = 0; i < 200 && pids.length === 0; i++) {
-      pids = (await processesMentioning(marker)).filter((p) => !p.includes('init.js')).map((p) => p.split(':')[0] as string);
+      pids = (await processesMentioning(marker)).filter((p) => !p.includes('kiln-init.cjs')).map((p) => p.split(':')[0] as string);
       if (pids.length === 0) await new Promise((r) => setTimeout(r, 20));
     }
     expect(pids.length).toBe(1);
