@@ -10,6 +10,10 @@ import { loadLocalImage } from '../engine/local-images.js';
 import { claimContainerName } from './container-names.js';
 import { boolFlag, keyValues, listFlag, parseFlags, stringFlag } from './flags.js';
 import { readEnvFile, resourceLimits, volumeMount } from './run-options.js';
+import { HEALTH_FLAGS, healthConfigFromFlags, startHealthMonitor } from './run-health.js';
+import type { HealthMonitor, HealthState } from '../engine/container-health.js';
+import { containerDir, removeContainer, sweepStaleContainers, writeContainerRecord } from '../engine/container-records.js';
+import type { ContainerRecord } from '../engine/container-records.js';
 
 const RUN_FLAGS = {
   rm: { type: 'boolean' },
@@ -32,6 +36,7 @@ const RUN_FLAGS = {
   init: { type: 'boolean' },
   'stop-signal': { type: 'string' },
   'stop-timeout': { type: 'string' },
+  ...HEALTH_FLAGS,
 } as const;
 
 /** `{ [key]: value }` when value is set, else nothing (exactOptionalPropertyTypes forbids explicit undefined). */
@@ -104,9 +109,35 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   const mounts: ExecMount[] = [];
   for (const spec of listFlag(values, 'volume')) mounts.push(await volumeMount(spec, join(root.root, 'volumes')));
   const stopSignal = signalName(stringFlag(values, 'stop-signal') ?? config.StopSignal ?? 'SIGTERM');
+  const health = healthConfigFromFlags(values, config.Healthcheck);
+  const processEnv = mergeEnv([config.Env ?? [], envFiles, flagEnv]);
+  const cwd = stringFlag(values, 'workdir') ?? (config.WorkingDir || '/');
+  const user = stringFlag(values, 'user') ?? config.User ?? '';
 
   const name = stringFlag(values, 'name');
   const releaseName = name === undefined ? undefined : await claimContainerName(join(root.root, 'containers'), name);
+  await sweepStaleContainers(root.root);
+  // What `kiln ps` shows; every change is written atomically, one write at a time and in order.
+  let record: ContainerRecord = {
+    id: randomBytes(32).toString('hex'),
+    ...(name === undefined ? {} : { name }),
+    image: imageName,
+    command: argv,
+    created: new Date().toISOString(),
+    kilnPid: process.pid,
+  };
+  await writeContainerRecord(root.root, record);
+  let recordWrites = Promise.resolve();
+  const updateRecord = (change: Partial<ContainerRecord>): Promise<void> => {
+    record = { ...record, ...change };
+    const snapshot = record;
+    // The container goes on without its record; kiln ps then shows the last state written.
+    const report = (error: unknown): void => void process.stderr.write(`kiln: cannot update the container's record: ${error instanceof Error ? error.message : String(error)}\n`);
+    recordWrites = recordWrites.then(() => writeContainerRecord(root.root, snapshot)).catch(report);
+    return recordWrites;
+  };
+  let monitor: HealthMonitor | undefined;
+  let ended = false;
   const lowerDirs = await root.snapshots.lowerDirsOf(image.layers, signal);
   const active = await root.snapshots.prepare();
   const executor = createExecutor({ stateDir: root.execStateDir });
@@ -148,13 +179,14 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
         rootfs: { kind: 'overlay', lowerDirs, upperDir: active.upperDir, workDir: active.workDir },
         process: {
           args: argv,
-          env: mergeEnv([config.Env ?? [], envFiles, flagEnv]),
-          cwd: stringFlag(values, 'workdir') ?? (config.WorkingDir || '/'),
-          user: stringFlag(values, 'user') ?? config.User ?? '',
+          env: processEnv,
+          cwd,
+          user,
           ...(tty ? { tty: true } : {}),
           ...(boolFlag(values, 'init') ? { init: true } : {}),
         },
-        hostname: stringFlag(values, 'hostname') ?? randomBytes(6).toString('hex'),
+        // docker's default hostname: the short container ID.
+        hostname: stringFlag(values, 'hostname') ?? record.id.slice(0, 12),
         network,
         mounts,
         ...(boolFlag(values, 'read-only') ? { readonlyRootfs: true } : {}),
@@ -168,6 +200,13 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
         onStart: (handle) => {
           container = handle;
           for (const sig of held.splice(0)) handle.kill(sig);
+          const startedAt = new Date();
+          const starting: HealthState | undefined = health ? { status: 'starting', failingStreak: 0, log: [] } : undefined;
+          void updateRecord({ started: startedAt.toISOString(), ...(starting ? { health: starting } : {}) });
+          if (health) {
+            const target = { pid: handle.pid, env: processEnv, cwd, user, shell: config.Shell, scratchDir: containerDir(root.root, record.id) };
+            monitor = startHealthMonitor(health, target, startedAt, (state) => updateRecord({ health: state }), () => !ended);
+          }
         },
       },
       kill.signal,
@@ -177,6 +216,9 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
     if (error instanceof KilnError) throw error;
     throw new KilnError(`kiln run ${imageName}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   } finally {
+    ended = true;
+    // A check in flight ends with the container's pid namespace; waiting for it releases its hold on the mounts.
+    await monitor?.stop();
     if (stopTimer) clearTimeout(stopTimer);
     if (rawMode) process.stdin.setRawMode(false);
     if (interactive) process.stdin.pause();
@@ -186,6 +228,8 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
     process.stdout.off('resize', onResize);
     // kiln keeps no stopped containers: the writable layer always goes (docker's --rm behaviour).
     await root.snapshots.discard(active);
+    await recordWrites;
+    await removeContainer(root.root, record.id);
     await releaseName?.();
   }
 }

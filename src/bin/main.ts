@@ -6,6 +6,7 @@ const USAGE = `Usage: kiln COMMAND [OPTIONS]
 Commands:
   build     Build an image from a Dockerfile
   run       Run a command in a new container from an image
+  ps        List running containers (with their health)
   images    List images
   tag       Give an image another name
   rmi       Remove image names
@@ -26,6 +27,7 @@ type Command = (args: readonly string[], signal: AbortSignal) => Promise<number>
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   build: async () => (await import('./cmd-build.js')).buildCommand,
   run: async () => (await import('./cmd-run.js')).runCommand,
+  ps: async () => (await import('./cmd-ps.js')).psCommand,
   images: async () => (await import('./cmd-images.js')).imagesCommand,
   tag: async () => (await import('./cmd-images.js')).tagCommand,
   rmi: async () => (await import('./cmd-images.js')).rmiCommand,
