@@ -20,9 +20,15 @@ export interface StepInit {
 
 const SANDBOX: StepCgroupOptions = { devices: true };
 
+/**
+ * Spares kept per namespace set. One, until a step finds its spare still loading: steps then come faster than one
+ * Node can start, and two start side by side. Never more: each spare left at the end is a start-up thrown away.
+ */
+const MAX_SPARES = 2;
+
 export class InitPool {
-  /** At most one idle init per namespace set. */
-  private readonly idle = new Map<string, Promise<StepInit>>();
+  private readonly idle = new Map<string, Promise<StepInit>[]>();
+  private readonly spares = new Map<string, number>();
   private closed = false;
 
   /** `prewarm` false makes every take start a fresh init and keep none (a single `kiln run` needs no spare). */
@@ -32,26 +38,30 @@ export class InitPool {
   ) {}
 
   /**
-   * An init in `namespaces` and in a step cgroup made by `cgroup`: the idle one if there is one alive, else a new one;
-   * then the next one is started. Only sandboxed steps without limits (every build step but `--security=insecure`)
-   * have spares: the rest start their own.
+   * An init in `namespaces` and in a step cgroup made by `cgroup`: the oldest idle one if there is one alive, else a
+   * new one; then spares are started up to the count. Only sandboxed steps without limits (every build step but
+   * `--security=insecure`) have spares: the rest start their own.
    */
   async take(namespaces: readonly string[], cgroup: StepCgroupOptions): Promise<StepInit> {
     if (!cgroup.devices || cgroup.limits !== undefined) return this.start(namespaces, cgroup);
     const key = namespaces.join(' ');
-    const waiting = this.idle.get(key);
-    this.idle.delete(key);
+    const queue = this.idle.get(key) ?? [];
+    this.idle.set(key, queue);
+    const waiting = queue.shift();
     let taken = waiting === undefined ? undefined : await waiting.catch(() => undefined);
     if (taken !== undefined && taken.init.ended()) {
       // It died while idle (killed from outside, or it could not start): start a fresh one and let it report why.
       await discard(taken);
       taken = undefined;
     }
+    let spares = this.spares.get(key) ?? 1;
+    if (taken !== undefined && !taken.init.loaded()) spares = Math.min(MAX_SPARES, spares + 1);
+    this.spares.set(key, spares);
     taken ??= await this.start(namespaces, SANDBOX);
-    if (this.prewarm && !this.closed && !this.idle.has(key)) {
+    while (this.prewarm && !this.closed && queue.length < spares) {
       const next = this.start(namespaces, SANDBOX);
       next.catch(() => undefined);
-      this.idle.set(key, next);
+      queue.push(next);
     }
     return taken;
   }
@@ -59,7 +69,7 @@ export class InitPool {
   /** Kills the idle inits and removes their step directories; later takes start inits without keeping spares. */
   async close(): Promise<void> {
     this.closed = true;
-    const waiting = [...this.idle.values()];
+    const waiting = [...this.idle.values()].flat();
     this.idle.clear();
     await Promise.all(waiting.map(async (pending) => discard(await pending)));
   }

@@ -74,6 +74,8 @@ export type InitSpec = ContainerInitSpec | FileInitSpec;
 export type StatusMessage =
   /** The pty master is fd `fd` of host process `pid`: the builder copies it (pidfd_getfd) and acks on FD.control. */
   | { readonly kind: 'pty'; readonly pid: number; readonly fd: number }
+  /** The init has loaded everything and now waits for its spec on the control fd. */
+  | { readonly kind: 'waiting' }
   /** Setup is done and the command is about to be exec'd; `pid` is PID 1 as the host sees it. */
   | { readonly kind: 'ready'; readonly pid: number }
   /** The container could not start its command (125 setup, 126 not executable, 127 not found). */

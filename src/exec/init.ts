@@ -37,6 +37,7 @@ async function main(): Promise<number> {
   await access('/');
   // Everything a step runs is compiled now: the first init after a build leaves the code cache for the next ones.
   (globalThis as { kilnSaveCodeCache?: () => void }).kilnSaveCodeCache?.();
+  sendStatus({ kind: 'waiting' });
   const specPath = readSpecPath();
   if (specPath === undefined) return 0;
   const spec = JSON.parse(readFileSync(specPath, 'utf8')) as InitSpec;

@@ -20,6 +20,10 @@ export interface StartedInit {
   readonly child: ChildProcess;
   /** True once the process has exited (or failed to spawn). */
   readonly ended: () => boolean;
+  /** True once the init has loaded everything and waits for its spec (its `waiting` status line). */
+  readonly loaded: () => boolean;
+  /** The status pipe's text so far; `onStatus` is called after each new chunk (the driver's hook). */
+  readonly status: { text: string; onStatus?: () => void };
   /** Settles when the process and all its pipes are closed; rejects when it could not be spawned at all. */
   readonly closed: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
 }
@@ -97,6 +101,12 @@ export function startInit(namespaces: readonly string[], cwd: string, cgroupProc
   const child = spawn(tools.setpriv, args, { env: {}, cwd, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
   let ended = false;
   let spawnError: Error | undefined;
+  const status: StartedInit['status'] = { text: '' };
+  // Read from the start: the pool learns from the `waiting` line whether spares are ready in time.
+  (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
+    status.text += chunk.toString('utf8');
+    status.onStatus?.();
+  });
   child.on('exit', () => (ended = true));
   child.on('error', (err) => {
     ended = true;
@@ -110,7 +120,7 @@ export function startInit(namespaces: readonly string[], cwd: string, cgroupProc
     });
   });
   closed.catch(() => undefined);
-  return { child, ended: () => ended, closed };
+  return { child, ended: () => ended, loaded: () => status.text.includes('"kind":"waiting"'), status, closed };
 }
 
 /** Lets the builder exit while `init` idles (PDEATHSIG then ends it), or holds the builder again once it is used. */
@@ -146,7 +156,6 @@ export function driveInit(init: StartedInit, launch: InitLaunch): Promise<InitOu
     }
     const useTty = launch.tty === true && launch.stdout !== undefined;
     let diag = '';
-    let statusText = '';
     let aborted = false;
     let ended = false;
     let seen = 0;
@@ -154,7 +163,7 @@ export function driveInit(init: StartedInit, launch: InitLaunch): Promise<InitOu
     const addDiag = (chunk: Buffer): void => {
       if (diag.length < DIAG_LIMIT) diag += chunk.toString('utf8');
     };
-    const [stdinPipe, stdoutPipe, diagPipe, statusPipe, stderrPipe, controlPipe] = child.stdio as unknown as [
+    const [stdinPipe, stdoutPipe, diagPipe, , stderrPipe, controlPipe] = child.stdio as unknown as [
       Writable,
       Readable,
       Readable,
@@ -188,9 +197,8 @@ export function driveInit(init: StartedInit, launch: InitLaunch): Promise<InitOu
         });
       }
     };
-    statusPipe.on('data', (chunk: Buffer) => {
-      statusText += chunk.toString('utf8');
-      const messages = safeParse(statusText);
+    init.status.onStatus = (): void => {
+      const messages = safeParse(init.status.text);
       try {
         for (; seen < messages.length; seen++) onMessage(messages[seen] as StatusMessage);
       } catch (err) {
@@ -198,7 +206,8 @@ export function driveInit(init: StartedInit, launch: InitLaunch): Promise<InitOu
         diag += `kiln: ${(err as Error).message}\n`;
         child.kill('SIGKILL');
       }
-    });
+    };
+    init.status.onStatus();
     // Without stdin the init points the command's fd 0 at /dev/null; the pipe just closes.
     if (launch.stdin && !useTty) launch.stdin.pipe(stdinPipe);
     else stdinPipe.end();
@@ -217,9 +226,9 @@ export function driveInit(init: StartedInit, launch: InitLaunch): Promise<InitOu
       if (launch.stderr) stderrPipe.unpipe(launch.stderr);
       let messages: StatusMessage[];
       try {
-        messages = parseStatusLines(statusText);
+        messages = parseStatusLines(init.status.text);
       } catch {
-        reject(new ExecSetupError(`container init sent a malformed status: ${JSON.stringify(statusText)}; diagnostics: ${diag.trim()}`));
+        reject(new ExecSetupError(`container init sent a malformed status: ${JSON.stringify(init.status.text)}; diagnostics: ${diag.trim()}`));
         return;
       }
       const outcome = { code, signal, messages, diag, aborted };
