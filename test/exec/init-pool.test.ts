@@ -1,0 +1,59 @@
+// A build's executor keeps an init started ahead of the next step: it is used, replaced, and gone after close().
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExecutor } from '../../src/exec/index.js';
+import { processesWorkingIn } from '../helpers/kiln.js';
+import { makeExecFixture, specFor } from './exec-fixture.js';
+import type { ExecFixture } from './exec-fixture.js';
+
+let fx: ExecFixture;
+
+beforeAll(async () => {
+  fx = await makeExecFixture();
+});
+
+afterAll(async () => {
+  await fx.dispose();
+});
+
+async function stepDirs(stateDir: string): Promise<string[]> {
+  return readdir(join(stateDir, 'steps')).catch(() => []);
+}
+
+describe('inits started ahead', () => {
+  it('a prewarming executor leaves one spare init after a run, in a step directory of its own, and close() ends it', async () => {
+    const stateDir = join(fx.tmp, 'prewarm-state');
+    const executor = createExecutor({ stateDir, prewarm: true });
+    const outputs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (c: Buffer) => (text += c.toString()));
+      const status = await executor.run(specFor(fx, ['sh', '-c', `echo step ${i}; cat`], await fx.layer()), { stdout: out, stderr: out }, new AbortController().signal);
+      expect(status.code).toBe(0);
+      outputs.push(text);
+      // The spare (or two, when steps outpace Node's start-up) waits in its own directory; the used one is gone.
+      const spares = await stepDirs(stateDir);
+      expect(spares.length).toBeGreaterThanOrEqual(1);
+      expect(spares.length).toBeLessThanOrEqual(2);
+      expect(await processesWorkingIn(join(stateDir, 'steps'))).not.toEqual([]);
+    }
+    // Without input, stdin is /dev/null: cat ends at once.
+    expect(outputs).toEqual(['step 0\n', 'step 1\n', 'step 2\n']);
+    await executor.close();
+    expect(await stepDirs(stateDir)).toEqual([]);
+    expect(await processesWorkingIn(stateDir)).toEqual([]);
+  });
+
+  it('an executor without prewarm keeps nothing between runs', async () => {
+    const stateDir = join(fx.tmp, 'plain-state');
+    const executor = createExecutor({ stateDir });
+    const sink = new PassThrough().resume();
+    const status = await executor.run(specFor(fx, ['true'], await fx.layer()), { stdout: sink, stderr: sink }, new AbortController().signal);
+    expect(status.code).toBe(0);
+    expect(await stepDirs(stateDir)).toEqual([]);
+    expect(await processesWorkingIn(stateDir)).toEqual([]);
+  });
+});
