@@ -100,11 +100,12 @@ function entryLine(ctx: HashContext, rel: string, hostPath: string, walked: Stat
   const head = `[${JSON.stringify(rel)},"${type}",${Number(st.mode) & 0o7777},"${st.uid}","${st.gid}",`;
   const line = (detail: string): string => `${head}${JSON.stringify(detail)}]`;
   if (type === 'f') {
-    const key = `${st.dev}:${st.ino}`;
-    const linked = Number(st.nlink) > 1;
-    const first = linked ? ctx.inodes.get(key) : undefined;
-    if (first !== undefined) return line(`hardlink:${first}`);
-    if (linked) ctx.inodes.set(key, rel);
+    if (Number(st.nlink) > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = ctx.inodes.get(key);
+      if (first !== undefined) return line(`hardlink:${first}`);
+      ctx.inodes.set(key, rel);
+    }
     const content = contentOf(ctx, hostPath, st);
     return typeof content === 'string' ? line(content) : content.then(line);
   }

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,6 +95,17 @@ describe('checksumContextSelection', () => {
 
   it('a missing source fails like the COPY would', async () => {
     await expect(sum({ src: ['nope'] })).rejects.toBeInstanceOf(CopySourceNotFoundError);
+  });
+
+  it('hard links are part of the checksum, and a linked file is read once', async () => {
+    put('app/copy.js', 'console.log(1)');
+    const copies = await sum();
+    unlinkSync(path.join(ctx, 'app/copy.js'));
+    linkSync(path.join(ctx, 'app/main.js'), path.join(ctx, 'app/copy.js'));
+    const read: string[] = [];
+    const linked = await sum({ hashFile: async (p) => (read.push(path.relative(ctx, p)), xxhashFile(p)) });
+    expect(linked).not.toBe(copies);
+    expect(read.sort()).toEqual(['app/copy.js', 'app/lib/util.js', 'config.json']);
   });
 
   it('reads only selected files', async () => {
