@@ -4,12 +4,14 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { KilnError, UsageError } from '../errors.js';
 import { createExecutor, swapLimitSupported } from '../exec/index.js';
-import type { ContainerHandle, ExecMount } from '../exec/types.js';
+import type { ContainerHandle } from '../exec/types.js';
 import { defaultKilnRoot, openKilnRoot } from '../engine/kiln-root.js';
 import { loadLocalImage } from '../engine/local-images.js';
 import { claimContainerName } from './container-names.js';
 import { boolFlag, keyValues, listFlag, parseFlags, stringFlag } from './flags.js';
 import { readEnvFile, resourceLimits, volumeMount } from './run-options.js';
+import type { VolumeMount } from './run-options.js';
+import { anonymousVolumes, byMountDepth, seedVolume } from './run-volumes.js';
 import { HEALTH_FLAGS, healthConfigFromFlags, startHealthMonitor } from './run-health.js';
 import type { HealthMonitor, HealthState } from '../engine/container-health.js';
 import { containerDir, removeContainer, sweepStaleContainers, writeContainerRecord } from '../engine/container-records.js';
@@ -106,8 +108,8 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   const envFiles: string[] = [];
   for (const file of listFlag(values, 'env-file')) envFiles.push(...(await readEnvFile(file, process.env)));
   const flagEnv = Object.entries(keyValues('run', '--env', listFlag(values, 'env'), process.env)).map(([key, value]) => `${key}=${value}`);
-  const mounts: ExecMount[] = [];
-  for (const spec of listFlag(values, 'volume')) mounts.push(await volumeMount(spec, join(root.root, 'volumes')));
+  const volumes: VolumeMount[] = [];
+  for (const spec of listFlag(values, 'volume')) volumes.push(await volumeMount(spec, join(root.root, 'volumes')));
   const stopSignal = signalName(stringFlag(values, 'stop-signal') ?? config.StopSignal ?? 'SIGTERM');
   const health = healthConfigFromFlags(values, config.Healthcheck);
   const processEnv = mergeEnv([config.Env ?? [], envFiles, flagEnv]);
@@ -139,8 +141,21 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   let monitor: HealthMonitor | undefined;
   let ended = false;
   const lowerDirs = await root.snapshots.lowerDirsOf(image.layers, signal);
-  const active = await root.snapshots.prepare();
   const executor = createExecutor({ stateDir: root.execStateDir });
+  // Anonymous volumes live in the container's own dir, so they go with it (kiln keeps no stopped containers: --rm).
+  let mounts;
+  try {
+    const anonymous = await anonymousVolumes(config.Volumes, volumes.map((v) => v.mount), join(containerDir(root.root, record.id), 'volumes'));
+    const seeds = [...volumes.flatMap((v) => (v.seed ? [v.seed] : [])), ...anonymous.seeds];
+    for (const seed of seeds) await seedVolume(executor, lowerDirs, seed, join(root.root, 'volumes'), signal);
+    mounts = byMountDepth([...volumes.map((v) => v.mount), ...anonymous.mounts]);
+  } catch (error) {
+    await executor.close();
+    await removeContainer(root.root, record.id);
+    await releaseName?.();
+    throw error;
+  }
+  const active = await root.snapshots.prepare();
   const kill = new AbortController();
   let container: ContainerHandle | undefined;
   let stopTimer: NodeJS.Timeout | undefined;
@@ -227,6 +242,7 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
     for (const sig of passedOn) process.off(sig, onPassedOn);
     process.stdout.off('resize', onResize);
     // kiln keeps no stopped containers: the writable layer always goes (docker's --rm behaviour).
+    await executor.close();
     await root.snapshots.discard(active);
     await recordWrites;
     await removeContainer(root.root, record.id);

@@ -28,26 +28,36 @@ export async function readEnvFile(path: string, clientEnv: NodeJS.ProcessEnv): P
   return entries;
 }
 
-/** -v HOST:CTR[:ro|rw] binds a host path; -v NAME:CTR[:ro] a named volume kept under KILN_ROOT/volumes. */
-export async function volumeMount(spec: string, volumesDir: string): Promise<ExecMount> {
+/** A -v mount; `seed` is set for a named volume that takes the image's content while empty (no `nocopy`). */
+export interface VolumeMount {
+  readonly mount: ExecMount;
+  readonly seed?: { readonly dir: string; readonly target: string };
+}
+
+/** -v HOST:CTR[:OPTS] binds a host path; -v NAME:CTR[:OPTS] a named volume under KILN_ROOT/volumes. OPTS: ro|rw, nocopy. */
+export async function volumeMount(spec: string, volumesDir: string): Promise<VolumeMount> {
   const parts = spec.split(':');
   if (parts.length < 2 || parts.length > 3 || parts[0] === '' || parts[1] === '') {
-    throw new UsageError(`-v "${spec}": use HOST_PATH:CONTAINER_PATH[:ro] or VOLUME_NAME:CONTAINER_PATH[:ro]`);
+    throw new UsageError(`-v "${spec}": use HOST_PATH:CONTAINER_PATH[:ro] or VOLUME_NAME:CONTAINER_PATH[:ro|rw][,nocopy]`);
   }
-  const [source, target, mode = 'rw'] = parts as [string, string, string?];
-  if (mode !== 'ro' && mode !== 'rw') throw new UsageError(`-v "${spec}": the mode must be ro or rw`);
+  const [source, target, optionText = 'rw'] = parts as [string, string, string?];
+  const options = optionText.split(',');
+  for (const option of options) if (!['ro', 'rw', 'nocopy'].includes(option)) throw new UsageError(`-v "${spec}": unknown option "${option}" (use ro, rw or nocopy)`);
+  if (options.includes('ro') && options.includes('rw')) throw new UsageError(`-v "${spec}": ro and rw contradict each other`);
   if (!isAbsolute(target)) throw new UsageError(`-v "${spec}": the container path must be absolute`);
-  const readonly = mode === 'ro';
+  const readonly = options.includes('ro');
   if (source.startsWith('/') || source.startsWith('.')) {
+    if (options.includes('nocopy')) throw new UsageError(`-v "${spec}": nocopy applies to named volumes only, not to a host path`);
     const hostPath = resolve(source);
     // docker's -v creates a missing host path as a directory (only --mount refuses it).
     if (!existsSync(hostPath)) await mkdir(hostPath, { recursive: true });
-    return { kind: 'bind', source: hostPath, target, readonly };
+    return { mount: { kind: 'bind', source: hostPath, target, readonly } };
   }
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) throw new UsageError(`-v "${spec}": "${source}" is not a valid volume name`);
   const dir = join(volumesDir, source);
   await mkdir(dir, { recursive: true });
-  return { kind: 'bind', source: dir, target, readonly };
+  const mount: ExecMount = { kind: 'bind', source: dir, target, readonly };
+  return options.includes('nocopy') ? { mount } : { mount, seed: { dir, target } };
 }
 
 export interface LimitFlags {
