@@ -116,15 +116,18 @@ function matcherOrNull(patterns: readonly string[]): ExcludeMatcher | null {
   return m.isEmpty ? null : m;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 function byteOrder(a: string, b: string): number {
-  // UTF-16 order equals UTF-8 byte order except around surrogate pairs; only those pay for a byte compare.
-  if (/[\uD800-\uDFFF]/.test(a) || /[\uD800-\uDFFF]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  if (SURROGATE.test(a) || SURROGATE.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sortedNames(hostDir: string): string[] {
-  // Byte order, like Go's os.ReadDir, so walks (and checksums) are stable.
-  return readdirSync(hostDir).sort(byteOrder);
+  // Byte order, like Go's os.ReadDir, so walks (and checksums) are stable. UTF-16 order (the default sort) equals
+  // UTF-8 byte order except around surrogate pairs; only a directory with such a name pays for byte compares.
+  const names = readdirSync(hostDir);
+  return names.some((name) => SURROGATE.test(name)) ? names.sort(byteOrder) : names.sort();
 }
 
 type Deferred<S extends WalkStat> =

@@ -35,6 +35,15 @@ describe('selectSources', () => {
     expect(await select(['src'])).toEqual(['src:', 'main.go', 'util', 'util/strings.go', 'util/strings_test.go']);
   });
 
+  it('names outside the BMP sort by UTF-8 bytes, after every BMP name (not by UTF-16 units)', async () => {
+    for (const name of ['\u{1F600}.txt', '\uFF21.txt', 'z.txt', '\u00e9.txt']) put(`uni/${name}`);
+    expect(await select(['uni'])).toEqual(['uni:', 'z.txt', '\u00e9.txt', '\uFF21.txt', '\u{1F600}.txt']);
+    put('plain/b');
+    put('plain/B');
+    put('plain/a');
+    expect(await select(['plain'])).toEqual(['plain:', 'B', 'a', 'b']);
+  });
+
   it('an excluded directory is not entered unless an exception could match inside', async () => {
     expect(await select(['.'], { ignore: ['docs', 'build'] })).toEqual(['.:', 'README.md', 'src', 'src/main.go', 'src/util', 'src/util/strings.go', 'src/util/strings_test.go']);
     expect(await select(['docs'], { ignore: ['docs', '!docs/img'] })).toEqual(['docs:', 'img', 'img/logo.png']);
