@@ -51,7 +51,10 @@ interface DirBlock {
 }
 
 interface DecodedBlock {
-  readonly index: Map<string, number>;
+  /** name → position, built only when a lookup comes out of order. */
+  index?: Map<string, number>;
+  /** Where the next lookup probably is: a walk asks for names in the order they are stored (sorted). */
+  next: number;
   readonly names: readonly string[];
   readonly hashes: readonly string[];
   readonly fields: Float64Array;
@@ -108,9 +111,7 @@ function decodeBlock(buf: Buffer, block: DirBlock): DecodedBlock | null {
   if (names.length !== block.count || hashes.length !== block.count) return null;
   const fields = new Float64Array(block.count * FIELDS);
   new Uint8Array(fields.buffer).set(buf.subarray(block.fields, block.end));
-  const index = new Map<string, number>();
-  names.forEach((name, i) => index.set(name, i));
-  return { index, names, hashes, fields };
+  return { next: 0, names, hashes, fields };
 }
 
 function encodeBlock(dir: string, rows: ReadonlyMap<string, Row>): Buffer {
@@ -139,7 +140,18 @@ function splitPath(hostPath: string): [string, string] {
 }
 
 const NO_BLOCKS: ReadonlyMap<string, DirBlock> = new Map();
-const EMPTY_BLOCK: DecodedBlock = { index: new Map(), names: [], hashes: [], fields: new Float64Array(0) };
+/** Where `name` is in a decoded block, if it is there. */
+function positionOf(block: DecodedBlock, name: string): number | undefined {
+  if (block.names[block.next] === name) return block.next++;
+  if (block.index === undefined) {
+    const index = new Map<string, number>();
+    block.names.forEach((n, i) => index.set(n, i));
+    block.index = index;
+  }
+  const i = block.index.get(name);
+  if (i !== undefined) block.next = i + 1;
+  return i;
+}
 
 /** Content hashes keyed by (path, dev, ino, size, mtime, ctime), persisted as one binary file written atomically. */
 export class StatCache {
@@ -174,7 +186,7 @@ export class StatCache {
   private decoded(dir: string): DecodedBlock | undefined {
     const block = this.blocks.get(dir);
     if (block === undefined) return undefined;
-    block.decoded ??= decodeBlock(this.loaded, block) ?? EMPTY_BLOCK;
+    block.decoded ??= decodeBlock(this.loaded, block) ?? { next: 0, names: [], hashes: [], fields: new Float64Array(0) };
     return block.decoded;
   }
 
@@ -185,7 +197,7 @@ export class StatCache {
     const updated = this.updates.get(dir)?.get(name);
     if (updated !== undefined) return sameKey(updated.key, key, 0) ? updated.hash : undefined;
     const block = this.decoded(dir);
-    const i = block?.index.get(name);
+    const i = block === undefined ? undefined : positionOf(block, name);
     if (block === undefined || i === undefined) return undefined;
     return sameKey(block.fields, key, i * FIELDS) ? block.hashes[i] : undefined;
   }

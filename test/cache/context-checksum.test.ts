@@ -199,6 +199,22 @@ describe('StatCache', () => {
     expect(reads).toEqual(['app/main.js']);
   });
 
+  it('remembered hashes are found whatever order the files are asked for in', async () => {
+    for (const name of ['a.js', 'b.js', 'c.js']) put(`app/${name}`);
+    await settle();
+    const file = path.join(base, 'sc.bin');
+    const first = await StatCache.load(file, { racyMarginMs: 0 });
+    const src = ['app/c.js', 'app/a.js', 'app/main.js', 'app/b.js'];
+    const a = await sum({ statCache: first, src });
+    await first.save();
+    const second = await StatCache.load(file, { racyMarginMs: 0 });
+    const never = async (p: string): Promise<string> => {
+      throw new Error(`read ${p}, which the stat cache knows`);
+    };
+    expect(await sum({ statCache: second, src, hashFile: never })).toBe(a);
+    expect(await sum({ statCache: second, src: [...src].reverse(), hashFile: never })).not.toBe(a);
+  });
+
   it('names that are not ASCII and file content hashes of any length round-trip', async () => {
     put('app/\u00e9t\u00e9 \u{1F600}.txt', 'summer');
     await settle();
