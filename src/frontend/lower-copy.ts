@@ -80,8 +80,9 @@ export async function lowerCopy(ctx: BuildContext, st: StageState, instr: CopyIn
       source: 1,
       src: sources,
       dest,
-      ...(chownSpec === undefined ? {} : { chown: chownSpec }),
-      ...(chmod === undefined ? {} : { chmod }),
+      // Absent options stay undefined rather than spread in: one object shape for every copy (the digest drops undefined).
+      chown: chownSpec,
+      chmod,
       exclude,
       parents: instr.parents,
       link: instr.link,
@@ -94,12 +95,12 @@ export async function lowerCopy(ctx: BuildContext, st: StageState, instr: CopyIn
     const dir = posix.dirname(path);
     if (dir !== '/' && !madeDirs.has(dir)) {
       madeDirs.add(dir);
-      actions.push({ kind: 'mkdir', path: dir, mode: 0o755, makeParents: true, ...(chownSpec === undefined ? {} : { chown: chownSpec }) });
+      actions.push({ kind: 'mkdir', path: dir, mode: 0o755, makeParents: true, chown: chownSpec });
     }
     const data = content.expand ? expandAt({ ...ctx.ex, escapeChar: '\\' }, node, content.data, env, { skipProcessQuotes: true }) : content.data;
     const mode = chmod !== undefined && /^[0-7]+$/.test(chmod) ? parseInt(chmod, 8) : 0o644;
     if (chmod !== undefined && !/^[0-7]+$/.test(chmod)) fail(`${cmd} of a heredoc supports only an octal --chmod, not ${JSON.stringify(chmod)}`);
-    actions.push({ kind: 'mkfile', path, mode, data, ...(chownSpec === undefined ? {} : { chown: chownSpec }) });
+    actions.push({ kind: 'mkfile', path, mode, data, chown: chownSpec });
   }
 
   const name = st.steps.next(displayText(node, env, ctx.ex.escapeChar), st.onbuild);

@@ -25,7 +25,7 @@ export function lowerWorkdir(ctx: BuildContext, st: StageState, instr: WordInstr
   const vertex = makeVertex(
     {
       kind: 'file',
-      actions: [{ kind: 'mkdir', path: wd, mode: 0o755, makeParents: true, ...(user ? { chown: parseChown(user) } : {}) }],
+      actions: [{ kind: 'mkdir', path: wd, mode: 0o755, makeParents: true, chown: user ? parseChown(user) : undefined }],
     },
     [st.root],
     st.steps.next(displayText(node, env, ctx.ex.escapeChar), st.onbuild),

@@ -58,9 +58,12 @@ function lineSyntax(text: string, escape: EscapeChar): LineSyntax {
 
 /** Removes quotes and applies the escape character in a flag token, as BuildKit's flag scanner does. */
 function decodeFlag(raw: string, escape: string): string {
+  const start = leadingSpaceLength(raw);
+  // Most flags hold neither quotes nor the escape character: the word is the text itself.
+  if (!hasQuoteOrEscape(raw, start, escape)) return raw.slice(start);
   let out = '';
   let quote = '';
-  for (let i = leadingSpaceLength(raw); i < raw.length; i++) {
+  for (let i = start; i < raw.length; i++) {
     const ch = raw[i] as string;
     if (quote === '' && (ch === '"' || ch === "'")) {
       quote = ch;
@@ -80,15 +83,27 @@ function decodeFlag(raw: string, escape: string): string {
   return out;
 }
 
+function hasQuoteOrEscape(raw: string, from: number, escape: string): boolean {
+  const esc = escape.charCodeAt(0);
+  for (let i = from; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x22 || c === 0x27 || c === esc) return true;
+  }
+  return false;
+}
+
 /** The trimmed text after the flags and its offset in the line, without a bare `--` that ended the flags. */
 function restOf(token: Token | null, lineLength: number): { rest: string; restOffset: number } {
   if (token === null) return { rest: '', restOffset: lineLength };
   const raw = token.text;
   let skip = leadingSpaceLength(raw);
-  const marker = BARE_END_OF_FLAGS.exec(raw.slice(skip));
-  if (marker !== null) skip += marker[0].length;
-  skip += leadingSpaceLength(raw.slice(skip));
-  return { rest: trimSpace(raw.slice(skip)), restOffset: token.offset + skip };
+  // Only a rest token that starts with `--` can start with the bare end-of-flags word.
+  if (raw.charCodeAt(skip) === 0x2d && raw.charCodeAt(skip + 1) === 0x2d) {
+    const marker = BARE_END_OF_FLAGS.exec(raw.slice(skip));
+    if (marker !== null) skip += marker[0].length;
+    skip += leadingSpaceLength(raw.slice(skip));
+  }
+  return { rest: trimSpace(skip === 0 ? raw : raw.slice(skip)), restOffset: token.offset + skip };
 }
 
 /**

@@ -16,7 +16,8 @@ export interface SourcePosition {
 
 /** The physical pieces a logical line was joined from, in order (most instructions have just one). */
 export class LinePositions {
-  private readonly more: Segment[] = [];
+  /** Created on the first continuation line only. */
+  private more: Segment[] | undefined;
 
   constructor(
     private readonly line: number,
@@ -25,12 +26,13 @@ export class LinePositions {
 
   /** Records that the text of physical `line` starts at `offset` of the logical line, at column 1. */
   add(offset: number, line: number): void {
-    this.more.push({ offset, line, column: 1 });
+    (this.more ??= []).push({ offset, line, column: 1 });
   }
 
   /** The column of the character at `offset` (on whichever physical line holds it), without allocating. */
   columnAt(offset: number): number {
     const more = this.more;
+    if (more === undefined) return this.column + offset;
     let k = more.length - 1;
     while (k >= 0 && (more[k] as Segment).offset > offset) k--;
     if (k < 0) return this.column + offset;
@@ -41,6 +43,7 @@ export class LinePositions {
   /** The physical position of the character at `offset` of the logical line. */
   at(offset: number): SourcePosition {
     const more = this.more;
+    if (more === undefined) return { line: this.line, column: this.column + offset };
     // The character lives in the last segment starting at or before it (segments without text are skipped over).
     let k = more.length - 1;
     while (k >= 0 && (more[k] as Segment).offset > offset) k--;
