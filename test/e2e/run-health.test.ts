@@ -172,12 +172,13 @@ describe('kiln run health checks', () => {
   it('a container that exits leaves no check process, mount or record behind, even with a check in flight', async () => {
     const ctl = await ctlDir();
     const result = await runKiln(
-      ['run', '--name', 'brief', '--health-cmd', 'sleep 30', '--health-interval', '50ms', '-v', `${ctl}:/ctl`, 'checked', 'sh', '-c', 'sleep 1'],
+      ['run', '--name', 'brief', '--health-cmd', 'sleep 47', '--health-interval', '50ms', '-v', `${ctl}:/ctl`, 'checked', 'sh', '-c', 'sleep 1'],
       { root: kiln.root },
     );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe('');
-    expect(await processesMentioning('sleep 30')).toEqual([]);
+    // Only this check's own processes (other test files run containers in parallel).
+    expect((await processesMentioning('sleep 47')).filter((p) => p.endsWith(': sleep 47 ') || p.includes('-c sleep 47'))).toEqual([]);
     expect(await processesMentioning('health-exec')).toEqual([]);
     expect(await mountsMentioning(kiln.root)).toEqual([]);
     expect((await readdir(join(kiln.root, 'containers'))).filter((e) => /^[0-9a-f]{64}$/.test(e))).toEqual([]);
