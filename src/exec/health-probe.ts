@@ -1,6 +1,5 @@
 // One health check, run inside a running container like `docker exec`: nsenter joins its namespaces, the helper its
 // cgroups, root, capabilities and user. Output is kept (bounded) for the health log; a timeout kills the check.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
@@ -112,6 +111,8 @@ export async function probeContainer(target: HealthProbeTarget, timeoutMs: numbe
       '--root=/', '--wd=/',
       '--', process.execPath, helperScriptPath(), specPath,
     ];
+    // Loaded here, not on import: every build imports this folder's index, and a cached build spawns nothing.
+    const { spawn } = await import('node:child_process');
     return await new Promise<HealthProbeResult>((resolve, reject) => {
       // fd 4 becomes the check's stderr (as in the init); docker keeps stdout and stderr together.
       const child = spawn(findTool('setpriv'), args, { env: {}, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] });
