@@ -32,7 +32,7 @@ try {
   let reads = 0;
   const hashFile = (p) => ((reads += 1), xxhashFile(p));
   const opts = { root: ctx, src: ['.'], exclude: ['node_modules', '**/*.log'], followTopSymlinks: true, hashFile };
-  const cacheFile = join(base, 'stat-cache.json');
+  const cacheFile = join(base, 'stat-cache.bin');
 
   const run = async (label, cache) => {
     reads = 0;
