@@ -25,6 +25,8 @@ for (const [entry, outfile] of [
     logLevel: 'warning',
     // bin/code-cache.cjs defines it before running the bundle: CommonJS has no import.meta.
     define: { 'import.meta.url': 'globalThis.kilnBundleUrl' },
+    // A lazy import() of a node: builtin becomes a require(): vm.Script has no module loader for import().
+    supported: { 'dynamic-import': false },
   });
   writeFileSync(`${outfile}.sha256`, `${createHash('sha256').update(readFileSync(outfile)).digest('hex')}\n`);
 }
