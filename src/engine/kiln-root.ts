@@ -40,5 +40,5 @@ export async function openKilnRoot(root: string): Promise<KilnRoot> {
   await snapshots.cleanupStale();
   await cleanupStaleExecState(execStateDir);
   await cleanupStaleSecrets(secretsDirFor(execStateDir));
-  return { root, content, images, snapshots, cache, execStateDir, cacheMountsDir, statCachePath: join(root, 'context-stat-cache.json') };
+  return { root, content, images, snapshots, cache, execStateDir, cacheMountsDir, statCachePath: join(root, 'context-stat-cache.bin') };
 }

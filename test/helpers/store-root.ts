@@ -19,7 +19,7 @@ export async function makeStoreRoot(prefix = 'kiln-test-stores-'): Promise<KilnR
     cache: new FileCacheStore(join(dir, 'cache')),
     execStateDir: join(dir, 'exec'),
     cacheMountsDir: join(dir, 'mounts'),
-    statCachePath: join(dir, 'context-stat-cache.json'),
+    statCachePath: join(dir, 'context-stat-cache.bin'),
   };
   await Promise.all([content.init(), root.images.init(), root.snapshots.init(), root.cache.init(), mkdir(root.cacheMountsDir)]);
   return root;
