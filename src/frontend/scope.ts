@@ -39,6 +39,8 @@ export class StageScope {
   }
 
   setEnv(key: string, value: string): void {
+    // Setting a variable to the value it has changes nothing (a Map keeps a key's place): the env list stays shared.
+    if (this.buildEnv.get(key) === value) return;
     this.buildEnv.set(key, value);
     this.cachedList = undefined;
     this.cachedArgsPrefix = undefined;

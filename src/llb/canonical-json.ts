@@ -4,12 +4,12 @@ const LIST_CACHE_MIN = 8;
 const listBytes = new WeakMap<readonly unknown[], string>();
 
 /** The cached canonical bytes of a long list, if it was serialized before. */
-export function cachedListJson(list: readonly unknown[]): string | undefined {
+function cachedListJson(list: readonly unknown[]): string | undefined {
   return list.length >= LIST_CACHE_MIN ? listBytes.get(list) : undefined;
 }
 
 /** Remember a long list's bytes; ops are immutable and share long lists (a stage's env is one array for its RUNs). */
-export function rememberListJson(list: readonly unknown[], json: string): void {
+function rememberListJson(list: readonly unknown[], json: string): void {
   if (list.length < LIST_CACHE_MIN) return;
   // Frozen so a later in-place change fails loudly instead of leaving stale bytes (and a stale digest) behind.
   Object.freeze(list);

@@ -1,30 +1,32 @@
-// Digests of ops: the identity every cache key starts from.
-import * as crypto from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+// Digests of ops: the identity of a vertex in the graph (the solver's cache keys are computed apart, in src/cache).
+import { jsonString } from './canonical-json.js';
+import { digestFormJson, LIST_DIGEST_MIN } from './digest-form.js';
 import { opJson } from './op-json.js';
+import { sha256Digest } from './sha256.js';
 import type { Digest, Op, SourceLocation, Vertex } from './types.js';
 
 export { canonicalJson } from './canonical-json.js';
-
-// crypto.hash (Node 20.12+) skips building a Hash object: a third of the cost for op-sized inputs.
-const oneShot: typeof crypto.hash | undefined = typeof crypto.hash === 'function' ? crypto.hash : undefined;
-
-export function sha256Digest(data: string | Uint8Array): Digest {
-  const hex = oneShot !== undefined ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
-  return `sha256:${hex}`;
-}
+export { digestFormJson } from './digest-form.js';
+export { sha256Digest } from './sha256.js';
 
 /**
  * The digest of an op with its inputs, identified by their digests (names and locations are not part of it):
- * sha256 of canonicalJson({ op, inputs: digests }), written without building that object.
+ * sha256 of digestFormJson({ op, inputs: digests }), written without building that object. The digest form is
+ * canonical JSON with long lists (a stage's env) standing in as their own digests: see digest-form.ts.
  */
 export function opDigest(op: Op, inputs: readonly Vertex[]): Digest {
-  let json = '{"inputs":[';
-  for (let i = 0; i < inputs.length; i++) {
-    if (i > 0) json += ',';
-    json += canonicalJson(inputs[i]!.digest);
+  let json = '{"inputs":';
+  if (inputs.length >= LIST_DIGEST_MIN) {
+    json += digestFormJson(inputs.map((input) => input.digest));
+  } else {
+    json += '[';
+    for (let i = 0; i < inputs.length; i++) {
+      if (i > 0) json += ',';
+      json += jsonString(inputs[i]!.digest);
+    }
+    json += ']';
   }
-  json += '],"op":';
+  json += ',"op":';
   json += opJson(op);
   json += '}';
   return sha256Digest(json);

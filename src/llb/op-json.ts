@@ -1,8 +1,9 @@
-// The canonical JSON of an op, without sorting keys per object: one field table per op shape, sorted once.
-import { cachedListJson, canonicalJson, jsonScalar, rememberListJson } from './canonical-json.js';
+// The digest form of an op (see digest-form.ts), without sorting keys per object: one field table per op shape, sorted once.
+import { jsonScalar } from './canonical-json.js';
+import { digestFormJson, LIST_DIGEST_MIN, longListJson } from './digest-form.js';
 import type { ChownSpec, FileAction, Op, Platform, RunMount } from './types.js';
 
-/** Writes exactly canonicalJson(value) for any value; fast when the value has the shape it was made for. */
+/** Writes exactly digestFormJson(value) for any value; fast when the value has the shape it was made for. */
 type Encoder = (value: unknown) => string;
 
 /** One encoder per field, required for optional fields too: a field added to an op type must be added here. */
@@ -10,39 +11,36 @@ type Fields<T> = { readonly [K in keyof T]-?: Encoder };
 
 type Variants<U extends { readonly kind: string }> = { readonly [K in U['kind']]: Fields<Extract<U, { readonly kind: K }>> };
 
-const scalar: Encoder = (value) => (typeof value === 'object' && value !== null ? canonicalJson(value) : jsonScalar(value));
+const scalar: Encoder = (value) => (typeof value === 'object' && value !== null ? digestFormJson(value) : jsonScalar(value));
 
 function listOf(item: Encoder): Encoder {
   return (value) => {
-    if (!Array.isArray(value)) return canonicalJson(value);
-    const cached = cachedListJson(value);
-    if (cached !== undefined) return cached;
+    if (!Array.isArray(value)) return digestFormJson(value);
+    if (value.length >= LIST_DIGEST_MIN) return longListJson(value, item);
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ',';
       out += item(value[i]);
     }
-    out += ']';
-    rememberListJson(value, out);
-    return out;
+    return `${out}]`;
   };
 }
 
 function recordOf<T>(fields: Fields<T>): Encoder {
   const table = fields as Readonly<Record<string, Encoder>>;
-  // Sorted like canonicalJson sorts (UTF-16 code units), with each key's `"key":` written once.
+  // Sorted like digestFormJson sorts (UTF-16 code units), with each key's `"key":` written once.
   const keys = Object.keys(table).sort();
   const known = new Set(keys);
   const encoders = keys.map((key) => table[key]!);
   const heads = keys.map((key) => `${JSON.stringify(key)}:`);
   const commaHeads = heads.map((head) => `,${head}`);
   return (value) => {
-    if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return canonicalJson(value);
+    if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return digestFormJson(value);
     const record = value as Readonly<Record<string, unknown>>;
     // Any field the table does not know (an op built outside the types) takes the general path.
     let present = 0;
     for (const key in record) {
-      if (!known.has(key) || !Object.hasOwn(record, key)) return canonicalJson(value);
+      if (!known.has(key) || !Object.hasOwn(record, key)) return digestFormJson(value);
       if (record[key] !== undefined) present++;
     }
     let out = '{';
@@ -54,8 +52,8 @@ function recordOf<T>(fields: Fields<T>): Encoder {
       out += encoders[i]!(item);
       written++;
     }
-    // More fields written than enumerated means a non-enumerable one, which canonicalJson leaves out.
-    return written === present ? `${out}}` : canonicalJson(value);
+    // More fields written than enumerated means a non-enumerable one, which digestFormJson leaves out.
+    return written === present ? `${out}}` : digestFormJson(value);
   };
 }
 
@@ -65,7 +63,7 @@ function byKind<U extends { readonly kind: string }>(variants: Variants<U>): Enc
   return (value) => {
     const kind = typeof value === 'object' && value !== null ? (value as { readonly kind?: unknown }).kind : undefined;
     const encoder = typeof kind === 'string' ? table.get(kind) : undefined;
-    return encoder === undefined ? canonicalJson(value) : encoder(value);
+    return encoder === undefined ? digestFormJson(value) : encoder(value);
   };
 }
 
@@ -126,7 +124,7 @@ const op = byKind<Op>({
   file: { kind: scalar, actions: listOf(fileAction) },
 });
 
-/** canonicalJson(op), byte for byte. */
+/** digestFormJson(op), byte for byte. */
 export function opJson(value: Op): string {
   return op(value);
 }

@@ -112,6 +112,20 @@ describe('stage ARGs and ENV', () => {
     const def = await buildDefinitionFromDockerfile(request('FROM scratch\nARG V=1\nARG W\nRUN echo $V\n'));
     expect(def.target.history.at(-1)!.createdBy).toBe('RUN |2 V=1 W= /bin/sh -c echo $V # buildkit');
   });
+
+  it('hand consecutive RUNs the very same env list until a variable changes value (its digest is computed once)', async () => {
+    const def = await buildDefinitionFromDockerfile(
+      request('FROM scratch\nENV A=1\nRUN one\nLABEL x=y\nENV A=1\nARG A=1\nRUN two\nENV A=2\nRUN three\n'),
+    );
+    const three = def.target.root;
+    const two = three.inputs[0]!;
+    const one = two.inputs[0]!;
+    expect(execOp(two).env).toBe(execOp(one).env);
+    expect(execOp(three).env).not.toBe(execOp(two).env);
+    expect(execOp(three).env).toContain('A=2');
+    expect(def.target.history.at(-3)!.createdBy).toBe('RUN |1 A=1 /bin/sh -c two # buildkit');
+    expect(def.target.history.at(-1)!.createdBy).toBe('RUN |1 A=2 /bin/sh -c three # buildkit');
+  });
 });
 
 describe('predefined ARGs', () => {

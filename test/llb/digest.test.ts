@@ -1,7 +1,7 @@
 // Canonical JSON: the bytes every op digest and cache key is computed from.
 import { describe, expect, it } from 'vitest';
 import { jsonString } from '../../src/llb/canonical-json.js';
-import { canonicalJson, makeVertex, sha256Digest } from '../../src/llb/digest.js';
+import { canonicalJson, digestFormJson, makeVertex, sha256Digest } from '../../src/llb/digest.js';
 import type { Op } from '../../src/llb/types.js';
 
 describe('canonicalJson', () => {
@@ -70,17 +70,50 @@ describe('op digests', () => {
     },
   ];
 
-  it('hashes exactly the canonical JSON of the op and its input digests, for every kind of op', () => {
+  it('hashes exactly the digest form of the op and its input digests, for every kind of op', () => {
     for (const op of ops) {
       const vertex = makeVertex(op, [root], 'step');
-      expect(vertex.digest).toBe(sha256Digest(canonicalJson({ op, inputs: [root.digest] })));
+      expect(vertex.digest).toBe(sha256Digest(digestFormJson({ op, inputs: [root.digest] })));
     }
+  });
+
+  it('writes a list of 8 or more items as the digest of its own form, and shorter lists in full', () => {
+    const long = Array.from({ length: 8 }, (_, i) => `K${i}=v`);
+    const short = long.slice(0, 7);
+    expect(digestFormJson({ env: short })).toBe(canonicalJson({ env: short }));
+    expect(digestFormJson({ env: long })).toBe(`{"env":"${sha256Digest(canonicalJson(long))}"}`);
+    // Nested: the outer list's form holds the inner list's stand-in.
+    const nested = [long, 1, 2, 3, 4, 5, 6, 7];
+    expect(digestFormJson(nested)).toBe(`"${sha256Digest(`["${sha256Digest(canonicalJson(long))}",1,2,3,4,5,6,7]`)}"`);
+    // Canonical JSON (what cache keys hash) keeps every byte of the same list.
+    expect(canonicalJson({ env: long })).toBe(`{"env":${JSON.stringify(long)}}`);
+  });
+
+  it('gives a RUN with a long environment the digest of its spelled-out form, and a new one when one entry changes', () => {
+    const env = Array.from({ length: 12 }, (_, i) => `K${i}=v ${i}`);
+    const exec = (list: readonly string[]): Op => ({ kind: 'exec', args: ['/bin/true'], env: list, cwd: '/', user: '', network: 'default', security: 'sandbox', mounts: [] });
+    const spelled =
+      `{"inputs":["${root.digest}"],"op":{"args":["/bin/true"],"cwd":"/","env":"${sha256Digest(JSON.stringify(env))}",` +
+      `"kind":"exec","mounts":[],"network":"default","security":"sandbox","user":""}}`;
+    expect(makeVertex(exec(env), [root], 'run').digest).toBe(sha256Digest(spelled));
+    const changed = env.map((e, i) => (i === 11 ? 'K11=v 12' : e));
+    expect(makeVertex(exec(changed), [root], 'run').digest).not.toBe(makeVertex(exec(env), [root], 'run').digest);
+    // The list is frozen once its digest is known: changing it in place would leave a stale digest behind.
+    expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('writes 8 or more inputs as the digest of their list, like any long list', () => {
+    const inputs = Array.from({ length: 9 }, (_, i) => makeVertex({ kind: 'source-local', name: `c${i}`, exclude: [] }, [], `c${i}`));
+    const op: Op = { kind: 'source-scratch' };
+    const digests = inputs.map((v) => v.digest);
+    expect(makeVertex(op, inputs, 'x').digest).toBe(sha256Digest(`{"inputs":"${sha256Digest(JSON.stringify(digests))}","op":{"kind":"source-scratch"}}`));
+    expect(makeVertex(op, inputs.slice(0, 7), 'x').digest).toBe(sha256Digest(canonicalJson({ inputs: digests.slice(0, 7), op })));
   });
 
   it('takes fields the op types do not know into the digest', () => {
     const plain: Op = { kind: 'source-local', name: 'context', exclude: [] };
     const extra = { ...plain, note: 'x' } as Op;
-    expect(makeVertex(extra, [], 'x').digest).toBe(sha256Digest(canonicalJson({ op: extra, inputs: [] })));
+    expect(makeVertex(extra, [], 'x').digest).toBe(sha256Digest(digestFormJson({ op: extra, inputs: [] })));
     expect(makeVertex(extra, [], 'x').digest).not.toBe(makeVertex(plain, [], 'x').digest);
   });
 
@@ -91,10 +124,10 @@ describe('op digests', () => {
     expect(makeVertex(hidden, [], 'x').digest).toBe(makeVertex({ kind: 'source-scratch' }, [], 'x').digest);
     // One unknown field and one hidden known field: the field counts agree, the fields do not.
     const both = Object.defineProperty({ kind: 'source-local', exclude: [], extra: 'y' }, 'name', { value: 'n', enumerable: false }) as Op;
-    expect(makeVertex(both, [], 'x').digest).toBe(sha256Digest(canonicalJson({ op: both, inputs: [] })));
+    expect(makeVertex(both, [], 'x').digest).toBe(sha256Digest(digestFormJson({ op: both, inputs: [] })));
   });
 
-  it('keeps the digest of a fixed op from changing between releases (cache keys depend on it)', () => {
+  it('keeps the digest of a fixed op from changing between releases', () => {
     const op: Op = { kind: 'source-local', name: 'context', exclude: ['x'] };
     expect(makeVertex(op, [], 'x').digest).toBe(sha256Digest('{"inputs":[],"op":{"exclude":["x"],"kind":"source-local","name":"context"}}'));
     expect(sha256Digest('abc')).toBe('sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
