@@ -66,7 +66,7 @@ async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io:
       devicesCgroup: cgroup.devices,
       ...(io.ttySize ? { ttySize: io.ttySize } : {}),
     };
-    await writeSpec(step, initSpec);
+    writeSpec(step, initSpec);
     const outcome = await driveInit(init, {
       specPath: step.specPath,
       ...(io.stdin ? { stdin: io.stdin } : {}),
@@ -127,7 +127,7 @@ async function runFileOps(stateDir: string, pool: InitPool, spec: FileOpSpec, si
       sources,
       actions: spec.actions,
     };
-    await writeSpec(step, initSpec);
+    writeSpec(step, initSpec);
     const outcome = await driveInit(init, { specPath: step.specPath, signal });
     if (outcome.aborted) throw signal.reason;
     const failed = outcome.messages.find((m) => m.kind === 'file-failed');

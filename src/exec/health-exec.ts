@@ -50,7 +50,7 @@ async function main(): Promise<number> {
   const root = `/proc/${spec.containerPid}/root`;
   call('chroot', root, libcFunction('int chroot(const char *path)')(root) as number);
   chdir('/');
-  const user = await resolveUser('/', spec.user);
+  const user = resolveUser('/', spec.user);
   const env = [...spec.env];
   if (envValue(env, 'PATH') === undefined) env.push(`PATH=${DEFAULT_PATH}`);
   if (envValue(env, 'HOME') === undefined) env.push(`HOME=${user.home === '' ? '/' : user.home}`);

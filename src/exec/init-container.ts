@@ -33,7 +33,7 @@ export async function runContainerInit(spec: ContainerInitSpec): Promise<never> 
   pivotInto(spec.mergedDir);
   if (spec.readonlyRootfs) mount(null, '/', null, MS.BIND | MS.REMOUNT | MS.RDONLY, null);
 
-  const user = await resolveUserOrFail(spec.process.user);
+  const user = resolveUserOrFail(spec.process.user);
   const env = withDefaults(spec.process.env, user.home);
   enterCwd(spec.process.cwd);
   const command = resolveCommand(spec.process.args[0] ?? '', env);
@@ -87,9 +87,9 @@ function pivotInto(newRoot: string): void {
   closeSync(oldRoot);
 }
 
-async function resolveUserOrFail(spec: string): Promise<Awaited<ReturnType<typeof resolveUser>>> {
+function resolveUserOrFail(spec: string): ReturnType<typeof resolveUser> {
   try {
-    return await resolveUser('/', spec);
+    return resolveUser('/', spec);
   } catch (err) {
     if (err instanceof UnknownUserError || err instanceof InvalidUserSpecError) throw new ContainerStartError(err.message, 125);
     throw err;

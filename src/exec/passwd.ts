@@ -1,7 +1,8 @@
 // Users and groups of an image: resolves "user[:group]" against the root's /etc/passwd and /etc/group like runc and BuildKit.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { KilnError } from '../errors.js';
-import { resolveInRoot } from '../disk/resolve-in-root.js';
+import { resolveInRoot, resolveInRootSync } from '../disk/resolve-in-root.js';
 import type { ChownSpec } from '../llb/types.js';
 
 /** A user name (or group) that the image's /etc/passwd (or /etc/group) does not have. */
@@ -56,15 +57,28 @@ function checkRange(id: number, spec: string): number {
   return id;
 }
 
+function absentAsNull(err: unknown): null {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+  throw err;
+}
+
 /** Reads a file of the image, through the root (an /etc symlink cannot point at the host); null when it does not exist. */
 async function readImageFile(root: string, containerPath: string): Promise<string | null> {
   const hostPath = await resolveInRoot(root, containerPath);
   try {
     return await readFile(hostPath, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw err;
+    return absentAsNull(err);
+  }
+}
+
+/** readImageFile without the thread-pool round trips: the init resolves the user on every step's critical path. */
+function readImageFileSync(root: string, containerPath: string): string | null {
+  try {
+    return readFileSync(resolveInRootSync(root, containerPath), 'utf8');
+  } catch (err) {
+    return absentAsNull(err);
   }
 }
 
@@ -114,10 +128,10 @@ function findGroup(entries: readonly GroupEntry[], groupArg: string): GroupEntry
  * An empty user means uid 0. A numeric uid needs no passwd entry. Supplementary groups are the groups that
  * list the matched user's name, and only when no explicit group is given.
  */
-export async function resolveUser(root: string, spec: string): Promise<ExecUser> {
+export function resolveUser(root: string, spec: string): ExecUser {
   const { user: userSpec, group: groupArg } = splitSpec(spec);
   const userArg = userSpec === '' ? '0' : userSpec;
-  const passwd = parsePasswd((await readImageFile(root, '/etc/passwd')) ?? '');
+  const passwd = parsePasswd(readImageFileSync(root, '/etc/passwd') ?? '');
   const matched = findUser(passwd, userArg);
   let uid: number;
   let gid = 0;
@@ -132,7 +146,7 @@ export async function resolveUser(root: string, spec: string): Promise<ExecUser>
 
   const additionalGids: number[] = [];
   if (groupArg !== '' || matched !== undefined) {
-    const groups = parseGroup((await readImageFile(root, '/etc/group')) ?? '');
+    const groups = parseGroup(readImageFileSync(root, '/etc/group') ?? '');
     if (groupArg !== '') {
       gid = resolveGroupId(groups, groupArg, spec);
     } else {

@@ -1,5 +1,6 @@
 // A step's private host directory: mount points, the per-step /etc files and the init's spec.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { EtcFiles } from './init-protocol.js';
@@ -55,19 +56,23 @@ function readHostResolvConf(): Promise<string> {
   return hostResolvConf;
 }
 
+// The writes below are synchronous on purpose: a few hundred bytes each, on every step's critical path, where a
+// thread-pool round trip per call cost more than the write.
+
 /** Writes the files bind-mounted read-only over /etc/hosts, /etc/resolv.conf and /etc/hostname. */
 export async function writeEtcFiles(step: StepDir, hostname: string): Promise<EtcFiles> {
+  const resolvConf = await readHostResolvConf();
   const etc = path.join(step.dir, 'etc');
-  await mkdir(etc, { mode: 0o755 });
+  mkdirSync(etc, { mode: 0o755 });
   const files: EtcFiles = { hosts: path.join(etc, 'hosts'), resolvConf: path.join(etc, 'resolv.conf'), hostname: path.join(etc, 'hostname') };
-  await writeFile(files.hosts, `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`, { mode: 0o644 });
-  await writeFile(files.resolvConf, await readHostResolvConf(), { mode: 0o644 });
-  await writeFile(files.hostname, `${hostname}\n`, { mode: 0o644 });
+  writeFileSync(files.hosts, `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`, { mode: 0o644 });
+  writeFileSync(files.resolvConf, resolvConf, { mode: 0o644 });
+  writeFileSync(files.hostname, `${hostname}\n`, { mode: 0o644 });
   return files;
 }
 
-export async function writeSpec(step: StepDir, spec: unknown): Promise<void> {
-  await writeFile(step.specPath, JSON.stringify(spec), { mode: 0o600 });
+export function writeSpec(step: StepDir, spec: unknown): void {
+  writeFileSync(step.specPath, JSON.stringify(spec), { mode: 0o600 });
 }
 
 /** Nothing is mounted on the host side (all mounts lived in the step's own mount namespace), so a plain rm is enough. */
