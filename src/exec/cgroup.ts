@@ -92,6 +92,8 @@ export interface StepCgroup {
   readonly limitProcsFiles: readonly string[];
   /** True when the devices policy is in place. */
   readonly devices: boolean;
+  /** Waits until no process is left in the step's cgroups (every process of the container is gone). */
+  waitEmpty(): Promise<void>;
   /** Waits until no process is left in the step's cgroups, then removes them. */
   release(): Promise<void>;
 }
@@ -154,6 +156,7 @@ export async function createStepCgroup(id: string, opts: StepCgroupOptions): Pro
     policyProcsFiles: devices ? dirs.slice(0, 1).map(procs) : [],
     limitProcsFiles: (devices ? dirs.slice(1) : dirs).map(procs),
     devices,
+    waitEmpty: () => waitCgroupsEmpty(dirs),
     release: () => removeCgroupDirs(dirs),
   };
 }
@@ -212,6 +215,27 @@ async function createDevicesCgroup(id: string, dirs: string[]): Promise<boolean>
 
 /** Polls until each cgroup is empty (the pid namespace's teardown is asynchronous), then removes it. */
 export async function removeCgroupDirs(dirs: readonly string[], timeoutMs = 10_000): Promise<void> {
+  await waitCgroupsEmpty(dirs, timeoutMs);
+  for (const dir of dirs) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await rmdir(dir);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') break;
+        // Empty but still busy for a moment while the kernel finishes tearing its last task down.
+        if (code !== 'EBUSY') throw err;
+      }
+      if (Date.now() > deadline) throw new ExecSetupError(`cgroup ${dir} is still busy after ${timeoutMs} ms`);
+      await sleep(2);
+    }
+  }
+}
+
+/** Polls until no process is left in the cgroups (the pid namespace's teardown is asynchronous). */
+export async function waitCgroupsEmpty(dirs: readonly string[], timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const dir of dirs) {
     for (;;) {
@@ -219,16 +243,7 @@ export async function removeCgroupDirs(dirs: readonly string[], timeoutMs = 10_0
         if (err.code === 'ENOENT') return '';
         throw err;
       });
-      if (procs.trim() === '') {
-        try {
-          await rmdir(dir);
-          break;
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') break;
-          if (code !== 'EBUSY') throw err;
-        }
-      }
+      if (procs.trim() === '') break;
       if (Date.now() > deadline) throw new ExecSetupError(`cgroup ${dir} still has processes after ${timeoutMs} ms: ${procs.trim()}`);
       await sleep(2);
     }

@@ -6,7 +6,7 @@ import type { ContainerInitSpec, FileInitSpec, InitFileSource } from './init-pro
 import { InitPool } from './init-pool.js';
 import { driveInit, stopInit } from './spawn-init.js';
 import type { InitOutcome } from './spawn-init.js';
-import { createSourceDirs, removeStepDir, writeEtcFiles, writeSpec } from './step-dir.js';
+import { createSourceDirs, writeEtcFiles, writeSpec } from './step-dir.js';
 import type { ClosableExecutor, ExecIO, ExitStatus, FileOpSpec, RunSpec } from './types.js';
 
 export interface ExecutorOptions {
@@ -43,7 +43,8 @@ async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io:
   const base = await ensureBaseLayers(stateDir);
   const namespaces = [...BASE_NAMESPACES, ...(spec.network === 'none' ? ['--net'] : []), ...INIT_FLAGS];
   const insecure = spec.security === 'insecure';
-  const { init, step, cgroup } = await pool.take(namespaces, { devices: !insecure, ...(spec.limits ? { limits: spec.limits } : {}) });
+  const taken = await pool.take(namespaces, { devices: !insecure, ...(spec.limits ? { limits: spec.limits } : {}) });
+  const { init, step, cgroup } = taken;
   try {
     const initSpec: ContainerInitSpec = {
       mode: 'container',
@@ -81,9 +82,10 @@ async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io:
     try {
       // Set up but never driven (a failure on the way): the init still waits for its spec.
       if (!init.ended()) await stopInit(init);
-      await cgroup.release();
+      // The contract: every process of the container is gone when run() settles.
+      await cgroup.waitEmpty();
     } finally {
-      await removeStepDir(step);
+      await pool.finish(taken);
     }
   }
 }
@@ -111,7 +113,8 @@ function describeEnd(outcome: InitOutcome): string {
 async function runFileOps(stateDir: string, pool: InitPool, spec: FileOpSpec, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
   const base = await ensureBaseLayers(stateDir);
-  const { init, step, cgroup } = await pool.take([...BASE_NAMESPACES, ...INIT_FLAGS], { devices: true });
+  const taken = await pool.take([...BASE_NAMESPACES, ...INIT_FLAGS], { devices: true });
+  const { init, step, cgroup } = taken;
   try {
     const mountDirs = await createSourceDirs(step, spec.sources.length);
     const sources = spec.sources.map((s, i): InitFileSource | null => {
@@ -138,9 +141,9 @@ async function runFileOps(stateDir: string, pool: InitPool, spec: FileOpSpec, si
   } finally {
     try {
       if (!init.ended()) await stopInit(init);
-      await cgroup.release();
+      await cgroup.waitEmpty();
     } finally {
-      await removeStepDir(step);
+      await pool.finish(taken);
     }
   }
 }

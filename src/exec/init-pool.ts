@@ -29,6 +29,7 @@ const MAX_SPARES = 2;
 export class InitPool {
   private readonly idle = new Map<string, Promise<StepInit>[]>();
   private readonly spares = new Map<string, number>();
+  private readonly cleanups = new Set<Promise<void>>();
   private closed = false;
 
   /** `prewarm` false makes every take start a fresh init and keep none (a single `kiln run` needs no spare). */
@@ -66,12 +67,38 @@ export class InitPool {
     return taken;
   }
 
-  /** Kills the idle inits and removes their step directories; later takes start inits without keeping spares. */
+  /**
+   * Removes a finished step's cgroups and directory: now when the pool keeps no spares, else in the background
+   * (a build's next step need not wait for an rmdir), finished by close(). Nothing of it is in use any more.
+   */
+  async finish(used: StepInit): Promise<void> {
+    const cleanup = (async () => {
+      try {
+        await used.cgroup.release();
+      } finally {
+        await removeStepDir(used.step);
+      }
+    })();
+    if (!this.prewarm || this.closed) return cleanup;
+    this.cleanups.add(cleanup);
+    cleanup.then(
+      () => this.cleanups.delete(cleanup),
+      () => undefined,
+    );
+  }
+
+  /**
+   * Kills the idle inits, removes their step directories and waits for the background cleanups; later takes start
+   * inits without keeping spares. A cleanup's failure is reported here.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const waiting = [...this.idle.values()].flat();
     this.idle.clear();
     await Promise.all(waiting.map(async (pending) => discard(await pending)));
+    const cleanups = [...this.cleanups];
+    this.cleanups.clear();
+    await Promise.all(cleanups);
   }
 
   private async start(namespaces: readonly string[], cgroupOptions: StepCgroupOptions): Promise<StepInit> {

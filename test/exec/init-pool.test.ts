@@ -34,11 +34,10 @@ describe('inits started ahead', () => {
       const status = await executor.run(specFor(fx, ['sh', '-c', `echo step ${i}; cat`], await fx.layer()), { stdout: out, stderr: out }, new AbortController().signal);
       expect(status.code).toBe(0);
       outputs.push(text);
-      // The spare (or two, when steps outpace Node's start-up) waits in its own directory; the used one is gone.
-      const spares = await stepDirs(stateDir);
-      expect(spares.length).toBeGreaterThanOrEqual(1);
-      expect(spares.length).toBeLessThanOrEqual(2);
-      expect(await processesWorkingIn(join(stateDir, 'steps'))).not.toEqual([]);
+      // The spare (or two, when steps outpace Node's start-up) waits in its own directory.
+      const spareDirs = new Set((await processesWorkingIn(join(stateDir, 'steps'))).map((line) => line.split(': ')[1]));
+      expect(spareDirs.size).toBeGreaterThanOrEqual(1);
+      expect(spareDirs.size).toBeLessThanOrEqual(2);
     }
     // Without input, stdin is /dev/null: cat ends at once.
     expect(outputs).toEqual(['step 0\n', 'step 1\n', 'step 2\n']);
