@@ -14,11 +14,27 @@ import { MNT_DETACH, MS, chdir, dup2, fchdir, mount, pivotRoot, sethostname, set
 import { bringLoopbackUp } from './loopback.js';
 import { maskKernelPaths } from './masked-paths.js';
 import { mountOverlay } from './overlay-mount.js';
-import { mountDev, mountProc, mountSys } from './system-mounts.js';
+import { mountDev, mountProc, mountSys, moveKernelMounts, stageKernelMounts } from './system-mounts.js';
+import type { StagedKernelMounts } from './system-mounts.js';
 import { prepareMountpointLayer } from './mountpoint-layer.js';
 import { bindEtcFiles, mountAll, plannedTargets } from './user-mounts.js';
 
-export async function runContainerInit(spec: ContainerInitSpec): Promise<never> {
+/**
+ * What an init may prepare while it waits for its spec: a sandboxed step's kernel mounts (see stageKernelMounts).
+ * Undefined when staging failed; the step then mounts them itself, as an insecure step always does.
+ */
+export function prepareKernelMounts(stageDir: string): StagedKernelMounts | undefined {
+  try {
+    mount(null, '/', null, MS.REC | MS.PRIVATE, null);
+    mkdirSync(stageDir, { mode: 0o700 });
+    return stageKernelMounts(stageDir, maskKernelPaths);
+  } catch (err) {
+    process.stderr.write(`kiln init: staging kernel mounts failed, the step mounts them itself: ${(err as Error).message}\n`);
+    return undefined;
+  }
+}
+
+export async function runContainerInit(spec: ContainerInitSpec, staged?: StagedKernelMounts): Promise<never> {
   // Joined only now, while the host's cgroupfs is still reachable: under a pids or memory limit Node could not start.
   for (const procsFile of spec.cgroupProcs) writeFileSync(procsFile, '0');
   // unshare --propagation private did this already; repeating it costs nothing and pivot_root depends on it.
@@ -27,7 +43,7 @@ export async function runContainerInit(spec: ContainerInitSpec): Promise<never> 
   const hostPid = Number(readlinkSync('/proc/self'));
   const capLast = lastCap();
 
-  buildRoot(spec);
+  buildRoot(spec, spec.insecure ? undefined : staged);
   sethostname(spec.hostname);
   if (spec.network === 'none') bringLoopbackUp();
   pivotInto(spec.mergedDir);
@@ -58,7 +74,7 @@ export async function runContainerInit(spec: ContainerInitSpec): Promise<never> 
   return execCommand(command, spec.process.args, env, stdio);
 }
 
-function buildRoot(spec: ContainerInitSpec): void {
+function buildRoot(spec: ContainerInitSpec, staged: StagedKernelMounts | undefined): void {
   const root = spec.mergedDir;
   const { lowerDirs, upperDir, workDir } = spec.rootfs;
   const imageLowers = [...lowerDirs, spec.stubDir];
@@ -67,10 +83,14 @@ function buildRoot(spec: ContainerInitSpec): void {
   const withMountpoints = prepareMountpointLayer(imageLowers, spec.probeDir, spec.mountpointLayerDir, targets);
   const lowers = withMountpoints ? [...lowerDirs, spec.mountpointLayerDir, spec.stubDir] : imageLowers;
   mountOverlay(root, { lowerDirs: lowers, upper: { upperDir, workDir } }, false);
-  const proc = mountProc(root);
-  const dev = mountDev(root);
-  const sys = mountSys(root, !spec.insecure);
-  if (!spec.insecure) maskKernelPaths({ proc, sys }, `${dev}/null`);
+  if (staged !== undefined) {
+    moveKernelMounts(staged, root);
+  } else {
+    const proc = mountProc(root);
+    const dev = mountDev(root);
+    const sys = mountSys(root, !spec.insecure);
+    if (!spec.insecure) maskKernelPaths({ proc, sys }, `${dev}/null`);
+  }
   bindEtcFiles(root, spec.etc);
   mountAll(root, spec.mounts, { emptyDir: spec.emptyDir, filesDir: spec.filesDir });
 }

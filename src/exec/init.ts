@@ -3,6 +3,7 @@
 // pipe (fd 3) and either execs the command or applies file actions and exits.
 import { readFileSync, readSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
+import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ContainerStartError } from './errors.js';
 import { FD } from './init-protocol.js';
@@ -31,8 +32,10 @@ function readSpecPath(): string | undefined {
 async function main(): Promise<number> {
   // The step cgroups the builder prepared (argv): joined now, before the step's clock starts.
   for (const procsFile of process.argv.slice(2)) writeFileSync(procsFile, '0');
-  const [{ runContainerInit }, { runFileInit }] = await Promise.all([import('./init-container.js'), import('./init-file.js')]);
+  const [{ prepareKernelMounts, runContainerInit }, { runFileInit }] = await Promise.all([import('./init-container.js'), import('./init-file.js')]);
   declareAllSyscalls();
+  // In the step directory (unshare's cwd, so the init's): a sandboxed step's /proc, /dev and /sys, mounted ahead.
+  const staged = prepareKernelMounts(path.join(process.cwd(), 'kernel'));
   // One async fs call starts libuv's thread pool now: under a pids limit (joined before the command) it could not.
   await access('/');
   // Everything a step runs is compiled now: the first init after a build leaves the code cache for the next ones.
@@ -43,7 +46,7 @@ async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(specPath, 'utf8')) as InitSpec;
   if (spec.mode === 'container') {
     try {
-      return await runContainerInit(spec);
+      return await runContainerInit(spec, staged);
     } catch (err) {
       const status = err instanceof ContainerStartError ? err.status : 125;
       if (!(err instanceof ContainerStartError)) process.stderr.write(`kiln init: ${(err as Error).stack ?? String(err)}\n`);
