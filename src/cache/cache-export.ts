@@ -106,7 +106,9 @@ export async function exportCache(opts: ExportCacheOptions): Promise<ExportCache
       continue;
     }
     for (const { blob } of record.layers) layers.set(blob.digest, { mediaType: blob.mediaType, digest: blob.digest, size: blob.size });
-    exported.push(record);
+    // When this machine last used it is nobody else's business.
+    const { lastUsedAt, ...portable } = record;
+    exported.push(portable);
   }
 
   const config: CacheConfigDocument = { schemaVersion: 1, records: exported };

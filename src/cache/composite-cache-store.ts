@@ -35,6 +35,11 @@ export class CompositeCacheStore implements CacheStore {
     this.touched.set(record.key, record);
   }
 
+  /** Imported records are not this KILN_ROOT's: only a local one records the use. */
+  touch(key: string): Promise<void> {
+    return this.local.touch(key);
+  }
+
   /** Local records only: imported ones are not this KILN_ROOT's to list or prune. */
   list(): Promise<CacheRecord[]> {
     return this.local.list();

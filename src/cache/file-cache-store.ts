@@ -1,5 +1,5 @@
-// Cache records on disk, one JSON file per key, each written atomically.
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+// Cache records on disk, one JSON file per key, each written atomically; a file's mtime is when it was last used.
+import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../disk/atomic-write.js';
 import type { CacheRecord, CacheStore } from './types.js';
@@ -32,15 +32,31 @@ export class FileCacheStore implements CacheStore {
   }
 
   async put(record: CacheRecord): Promise<void> {
-    await writeFileAtomic(this.pathOf(record.key), JSON.stringify(record));
+    const { lastUsedAt, ...stored } = record;
+    const file = this.pathOf(record.key);
+    await writeFileAtomic(file, JSON.stringify(stored));
+    const used = new Date(lastUsedAt ?? record.createdAt);
+    if (!Number.isNaN(used.getTime())) await utimes(file, used, used);
+  }
+
+  /** A metadata-only update: losing it to a crash only makes the record look older to prune. */
+  async touch(key: string): Promise<void> {
+    const now = new Date();
+    try {
+      await utimes(this.pathOf(key), now, now);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 
   async list(): Promise<CacheRecord[]> {
     const records: CacheRecord[] = [];
     for (const name of await readdir(this.root)) {
       if (!name.endsWith('.json')) continue;
-      const record = await this.get(`sha256:${name.slice(0, -5)}`);
-      if (record) records.push(record);
+      const key = `sha256:${name.slice(0, -5)}`;
+      const record = await this.get(key);
+      const used = await stat(this.pathOf(key)).catch(() => undefined);
+      if (record) records.push(used === undefined ? record : { ...record, lastUsedAt: used.mtime.toISOString() });
     }
     return records;
   }

@@ -16,11 +16,18 @@ export interface CacheRecord {
   readonly name: string;
   /** The labelled inputs of the key (parent chain, file checksums…), so a later miss can say what changed. */
   readonly inputs: Readonly<Record<string, string>>;
+  /**
+   * When a build last used the record (its creation, or its latest cache hit), as `list` reports it: prune's
+   * `until` filter and `--keep-storage` order go by it, as BuildKit's go by last use. Not part of the stored JSON.
+   */
+  readonly lastUsedAt?: string;
 }
 
 export interface CacheStore {
   get(key: string): Promise<CacheRecord | undefined>;
   put(record: CacheRecord): Promise<void>;
+  /** Records a cache hit on `key` (for prune's last-used order); nothing when the store does not hold it. */
+  touch(key: string): Promise<void>;
   list(): Promise<CacheRecord[]>;
   remove(key: string): Promise<void>;
 }

@@ -74,6 +74,7 @@ async function keepImportedHits(root: KilnRoot, used: readonly CacheRecord[]): P
   for (const record of used) {
     if (await root.cache.get(record.key)) continue;
     const local = await Promise.all(record.layers.map((layer) => root.content.has(layer.blob.digest)));
-    if (local.every(Boolean)) await root.cache.put(record);
+    // Used by this very build: that is its last use here, whenever it was created elsewhere.
+    if (local.every(Boolean)) await root.cache.put({ ...record, lastUsedAt: new Date().toISOString() });
   }
 }

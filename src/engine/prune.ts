@@ -14,9 +14,9 @@ export interface PruneOptions {
    * filters goes, and so do the RUN --mount=type=cache directories.
    */
   readonly all?: boolean;
-  /** Remove records oldest first only until the data held by cache records is at most this many bytes. */
+  /** Remove records least recently used first only until the data held by cache records is at most this many bytes. */
   readonly keepStorage?: number;
-  /** Only records created at least this long ago (--filter until=DURATION). */
+  /** Only records last used at least this long ago (--filter until=DURATION). */
   readonly olderThanMs?: number;
   /** "Now" for the until filter (ms since the epoch). */
   readonly now?: number;
@@ -54,16 +54,21 @@ function countReferences(records: readonly RecordEntry[]): { blobs: Map<string, 
   return counts;
 }
 
-/** The records a prune removes, oldest first; pure, so the policy is testable without a disk. */
+/** When a record was last used (a cache hit), or created: BuildKit's prune goes by last use too. */
+function lastUsedMs(record: CacheRecord): number {
+  return Date.parse(record.lastUsedAt ?? record.createdAt);
+}
+
+/** The records a prune removes, least recently used first; pure, so the policy is testable without a disk. */
 export function chooseRecordsToPrune(inventory: StorageInventory, opts: PruneOptions): RecordEntry[] {
   const now = opts.now ?? Date.now();
   const candidates = inventory.records
-    .filter(({ record }) => opts.olderThanMs === undefined || Date.parse(record.createdAt) <= now - opts.olderThanMs)
+    .filter(({ record }) => opts.olderThanMs === undefined || lastUsedMs(record) <= now - opts.olderThanMs)
     .filter(({ record }) => {
       const top = topChainId(record);
       return opts.all === true || top === undefined || !inventory.images.chainIds.has(top);
     })
-    .sort((a, b) => Date.parse(a.record.createdAt) - Date.parse(b.record.createdAt));
+    .sort((a, b) => lastUsedMs(a.record) - lastUsedMs(b.record));
   if (opts.keepStorage === undefined) return candidates;
 
   const counts = countReferences(inventory.records);

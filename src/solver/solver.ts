@@ -210,6 +210,7 @@ export class Solver {
     if (!skipCache) {
       const record = await this.deps.cache.get(key);
       if (record && (await this.blobsPresent(record.layers))) {
+        await this.deps.cache.touch(key);
         sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name, ...locationOf(vertex) });
         return { kind: 'layers', layers: record.layers, cached: true };
       }

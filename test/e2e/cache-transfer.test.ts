@@ -1,5 +1,5 @@
 // --cache-to / --cache-from and prune / du through the CLI: a fresh KILN_ROOT gets the exporter's cache hits.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, readdir, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxRootfs, makeContext, makeKilnRoot, runKiln } from '../helpers/kiln.js';
@@ -59,6 +59,26 @@ describe('cache export and import through the CLI', () => {
     const third = await runKiln(['build', '--progress=plain', '-t', 'app', context], { root: importer });
     expect(cachedSteps(third.stderr)).toBeGreaterThanOrEqual(3);
     expect(third.stderr).not.toMatch(/^#\d+ DONE/m);
+  });
+
+  it('a cache hit counts as a use: prune --filter until keeps records a rebuild just used, and removes them once unused', async () => {
+    const recordFiles = async () => (await readdir(join(importer, 'cache'))).filter((name) => name.endsWith('.json')).sort();
+    const backdate = async () => {
+      const tenDaysAgo = new Date(Date.now() - 10 * 24 * 3600e3);
+      for (const name of await recordFiles()) await utimes(join(importer, 'cache', name), tenDaysAgo, tenDaysAgo);
+    };
+    const records = await recordFiles();
+    expect(records.length).toBeGreaterThanOrEqual(3);
+    await backdate();
+    const rebuilt = await runKiln(['build', '--progress=plain', '-t', 'app', context], { root: importer });
+    expect(cachedSteps(rebuilt.stderr)).toBeGreaterThanOrEqual(3);
+    const kept = await runKiln(['prune', '--all', '-f', '--filter', 'until=24h'], { root: importer });
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(await recordFiles()).toEqual(records);
+    await backdate();
+    const pruned = await runKiln(['prune', '--all', '-f', '--filter', 'until=24h'], { root: importer });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(await recordFiles()).toEqual([]);
   });
 
   it('--cache-to type=registry is a usage error naming the flag', async () => {

@@ -121,6 +121,19 @@ describe('kiln prune', () => {
     expect((await blobsOnDisk()).has(recent.layers[0]!.blob.digest)).toBe(true);
   });
 
+  it('--filter until and --keep-storage go by last use: a cache hit keeps an old record, as in BuildKit', async () => {
+    const day = 24 * 3600e3;
+    const oldButUsed = await putRecord(await layerOn([]), { createdAt: new Date(Date.now() - 10 * day) });
+    const oldUnused = await putRecord(await layerOn([]), { createdAt: new Date(Date.now() - 9 * day) });
+    await root.cache.touch(oldButUsed.key);
+    const listed = new Map((await root.cache.list()).map((record) => [record.key, record]));
+    expect(Date.parse(listed.get(oldButUsed.key)!.lastUsedAt!)).toBeGreaterThan(Date.now() - 60_000);
+    expect(listed.get(oldUnused.key)!.lastUsedAt).toBe(oldUnused.createdAt);
+    const report = await pruneKilnRoot(root, { olderThanMs: day });
+    expect(report.removedRecords.map((record) => record.key)).toEqual([oldUnused.key]);
+    expect(await recordKeys()).toEqual([oldButUsed.key]);
+  });
+
   it("a running build's lease keeps every blob and snapshot; once released, the next prune reclaims them", async () => {
     const chain = await layerOn([]);
     await putRecord(chain);
