@@ -5,9 +5,6 @@ export { cleanupStaleExecState } from './stale-state.js';
 export { swapLimitSupported } from './cgroup.js';
 export { ContainerGoneError, probeContainer } from './health-probe.js';
 export type { HealthProbeResult, HealthProbeTarget } from './health-probe.js';
-export { swapLimitSupported } from './cgroup.js';
-export { ContainerGoneError, probeContainer } from './health-probe.js';
-export type { HealthProbeResult, HealthProbeTarget } from './health-probe.js';
 export { ContainerStartError, ExecSetupError, FileOpError } from './errors.js';
 export type { StartFailureStatus } from './errors.js';
 export type {

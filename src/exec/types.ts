@@ -39,8 +39,6 @@ export interface ResourceLimits {
   readonly memoryBytes?: number;
   /** Memory plus swap (docker's --memory-swap; -1 unlimited); applied only where the kernel accounts swap. */
   readonly memorySwapBytes?: number;
-  /** Memory plus swap (docker's --memory-swap; -1 unlimited); applied only where the kernel accounts swap. */
-  readonly memorySwapBytes?: number;
   /** CPUs' worth of time per period (cpu.cfs_quota_us / cpu.cfs_period_us), e.g. 0.5. */
   readonly cpus?: number;
   readonly pids?: number;
