@@ -45,8 +45,9 @@ function parseFrom(node: InstructionNode): FromInstruction {
   return { kind: 'from', node, image: args[0]!, platform: flags.string('platform') };
 }
 
-function commandLine(node: InstructionNode): string[] {
-  return [...node.args];
+/** The words as parsed: AST nodes are immutable, so the instruction shares them. */
+function commandLine(node: InstructionNode): readonly string[] {
+  return node.args;
 }
 
 function parseRun(node: InstructionNode): RunInstruction {
@@ -71,11 +72,12 @@ function parseKeyValues(node: InstructionNode, cmd: 'ENV' | 'LABEL'): KeyValue[]
   const args = node.args;
   if (args.length === 0) atLeastOne(cmd);
   if (args.length % 3 !== 0) throw new InstructionProblem(`${cmd} has too many arguments`);
-  const pairs: KeyValue[] = [];
+  // Sized up front: pairs live as long as the build.
+  const pairs = new Array<KeyValue>(args.length / 3);
   for (let i = 0; i < args.length; i += 3) {
     const key = args[i]!;
     if (key === '') throw new InstructionProblem(`${cmd} names can not be blank`);
-    pairs.push({ key, value: args[i + 1]!, legacy: args[i + 2] === '' });
+    pairs[i / 3] = { key, value: args[i + 1]!, legacy: args[i + 2] === '' };
   }
   return pairs;
 }
@@ -97,6 +99,8 @@ function heredocName(word: string): string | undefined {
   return m === null ? undefined : m[2];
 }
 
+const NO_CONTENTS: readonly SourceContent[] = Object.freeze([]);
+
 function parseCopy(node: InstructionNode, kind: 'copy' | 'add'): CopyInstruction {
   const cmd = kind.toUpperCase();
   const flags =
@@ -108,18 +112,26 @@ function parseCopy(node: InstructionNode, kind: 'copy' | 'add'): CopyInstruction
   if (node.args.length < 2) {
     throw new InstructionProblem(`${cmd} requires at least two arguments, but only one was provided. Destination could not be determined.`);
   }
-  const sources: string[] = [];
-  const contents: SourceContent[] = [];
-  const unused = [...node.heredocs];
-  for (const word of node.args.slice(0, -1)) {
-    const name = heredocName(word);
-    const index = name === undefined ? -1 : unused.findIndex((h) => h.name === name);
-    if (index >= 0) {
-      const doc = unused.splice(index, 1)[0]!;
-      contents.push({ name: doc.name, data: doc.content, expand: doc.expand });
-    } else {
-      sources.push(word);
+  let sources: readonly string[];
+  let contents: readonly SourceContent[] = NO_CONTENTS;
+  if (node.heredocs.length === 0) {
+    sources = node.args.slice(0, -1);
+  } else {
+    const words: string[] = [];
+    const docs: SourceContent[] = [];
+    const unused = [...node.heredocs];
+    for (const word of node.args.slice(0, -1)) {
+      const name = heredocName(word);
+      const index = name === undefined ? -1 : unused.findIndex((h) => h.name === name);
+      if (index >= 0) {
+        const doc = unused.splice(index, 1)[0]!;
+        docs.push({ name: doc.name, data: doc.content, expand: doc.expand });
+      } else {
+        words.push(word);
+      }
     }
+    sources = words;
+    contents = docs;
   }
   const from = flags.string('from');
   if (from === '') throw new InstructionProblem('COPY --from requires a value');
@@ -172,7 +184,7 @@ export function parseInstruction(node: InstructionNode): Instruction {
     case 'expose':
       noFlags(node);
       if (node.args.length === 0) atLeastOne('EXPOSE');
-      return { kind: 'expose', node, ports: [...node.args] };
+      return { kind: 'expose', node, ports: node.args };
     case 'copy':
     case 'add':
       return parseCopy(node, node.keyword);

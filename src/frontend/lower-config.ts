@@ -107,12 +107,27 @@ export function lowerArg(ctx: BuildContext, st: StageState, instr: ArgInstructio
   commitConfigStep(st, `ARG ${commits.join(' ')}`);
 }
 
-/** Proxy build args that no ARG declared: they reach RUN but stay out of history (like BuildKit's proxy env). */
-export function undeclaredProxyEnv(ctx: BuildContext, st: StageState): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(ctx.request.buildArgs)) {
-    if (PROXY_ARG_NAMES.has(k) && !st.scope.isDeclared(k) && !st.scope.env.has(k)) out.push(`${k}=${v}`);
+const NO_PROXIES: readonly string[] = [];
+/** The proxy build args of one request, as [name, "K=V"] pairs (found once per request, asked for by every RUN). */
+const proxyArgsOf = new WeakMap<object, ReadonlyArray<readonly [string, string]>>();
+
+function proxyArgs(buildArgs: Readonly<Record<string, string>>): ReadonlyArray<readonly [string, string]> {
+  let found = proxyArgsOf.get(buildArgs);
+  if (found === undefined) {
+    found = Object.entries(buildArgs)
+      .filter(([k]) => PROXY_ARG_NAMES.has(k))
+      .map(([k, v]) => [k, `${k}=${v}`] as const);
+    proxyArgsOf.set(buildArgs, found);
   }
+  return found;
+}
+
+/** Proxy build args that no ARG declared: they reach RUN but stay out of history (like BuildKit's proxy env). */
+export function undeclaredProxyEnv(ctx: BuildContext, st: StageState): readonly string[] {
+  const proxies = proxyArgs(ctx.request.buildArgs);
+  if (proxies.length === 0) return NO_PROXIES;
+  const out: string[] = [];
+  for (const [k, entry] of proxies) if (!st.scope.isDeclared(k) && !st.scope.env.has(k)) out.push(entry);
   return out;
 }
 

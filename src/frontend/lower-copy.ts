@@ -36,7 +36,7 @@ export async function lowerCopy(ctx: BuildContext, st: StageState, instr: CopyIn
     throw instructionError(ctx.ex.source, node, reason);
   };
   const word = (w: string) => expandAt(ctx.ex, node, w, env);
-  const cmd = instr.kind.toUpperCase();
+  const cmd = instr.kind === 'add' ? 'ADD' : 'COPY';
   const sources = instr.sources.map(word);
   const destWritten = word(instr.dest);
   const chown = instr.chown === undefined ? undefined : word(instr.chown);
@@ -63,7 +63,7 @@ export async function lowerCopy(ctx: BuildContext, st: StageState, instr: CopyIn
   const dest = destinationPath(cwd, destWritten);
   const chownSpec = chown === undefined || chown === '' ? undefined : parseChown(chown);
 
-  const inputs: Vertex[] = [st.root];
+  let inputs: readonly Vertex[] = [st.root];
   const actions: FileAction[] = [];
   if (sources.length > 0) {
     let source: Vertex;
@@ -74,7 +74,7 @@ export async function lowerCopy(ctx: BuildContext, st: StageState, instr: CopyIn
       const from = expandAt(ctx.ex, node, instr.from, ctx.global.env);
       source = await ctx.sourceVertex(ctx.resolveFromName(from, node), node, st.label);
     }
-    inputs.push(source);
+    inputs = [st.root, source];
     actions.push({
       kind: 'copy',
       source: 1,
@@ -104,13 +104,15 @@ export async function lowerCopy(ctx: BuildContext, st: StageState, instr: CopyIn
   }
 
   const name = st.steps.next(displayText(node, env, ctx.ex.escapeChar), st.onbuild);
-  const vertex = makeVertex({ kind: 'file', actions }, inputs, name, { location: locationOfNode(ctx.ex.source.file, node), stage: stageId(st) });
+  // slice(): the op keeps an exactly sized copy, not the pushed-to array and its spare capacity.
+  const vertex = makeVertex({ kind: 'file', actions: actions.slice() }, inputs, name, { location: locationOfNode(ctx.ex.source.file, node), stage: stageId(st) });
   st.root = vertex;
-  const message = [cmd];
-  if (instr.from !== undefined) message.push(`--from=${instr.from}`);
-  if (instr.parents) message.push('--parents');
-  if (chown !== undefined) message.push(`--chown=${chown}`);
-  if (chmod !== undefined) message.push(`--chmod=${chmod}`);
-  message.push(...sources, ...instr.contents.map((c) => `<<${c.name}`), destWritten);
-  commitLayerStep(st, `${message.join(' ')} # buildkit`, vertex);
+  let message = cmd;
+  if (instr.from !== undefined) message += ` --from=${instr.from}`;
+  if (instr.parents) message += ' --parents';
+  if (chown !== undefined) message += ` --chown=${chown}`;
+  if (chmod !== undefined) message += ` --chmod=${chmod}`;
+  for (const src of sources) message += ` ${src}`;
+  for (const content of instr.contents) message += ` <<${content.name}`;
+  commitLayerStep(st, `${message} ${destWritten} # buildkit`, vertex);
 }

@@ -19,12 +19,14 @@ function isSingleHeredoc(command: string): boolean {
 
 /** First line of a heredoc body, with "..." when there is more. */
 function summarizeHeredoc(doc: string): string {
-  const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
-  return lines.length > 1 ? `${lines[0]}...` : lines[0]!;
+  const text = doc.trim();
+  const eol = text.indexOf('\n');
+  if (eol < 0) return text;
+  // A CRLF line ending does not belong to the first line.
+  return `${text.slice(0, eol > 0 && text.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol)}...`;
 }
 
 interface ExecParts {
-  args: string[];
   extraInputs: Vertex[];
   mounts: RunMount[];
   nameSuffix: string;
@@ -121,16 +123,35 @@ async function mountOf(ctx: BuildContext, st: StageState, node: InstructionNode,
   }
 }
 
+/** The env with proxies, per env list: consecutive RUNs share one array, so its digest is computed once. */
+const withProxies = new WeakMap<readonly string[], { readonly proxies: string; readonly env: readonly string[] }>();
+
 function withProxyEnv(env: readonly string[], proxies: readonly string[]): readonly string[] {
-  return proxies.length === 0 ? env : [...env, ...proxies];
+  if (proxies.length === 0) return env;
+  const key = proxies.join('\n');
+  const cached = withProxies.get(env);
+  if (cached !== undefined && cached.proxies === key) return cached.env;
+  const combined = [...env, ...proxies];
+  withProxies.set(env, { proxies: key, env: combined });
+  return combined;
 }
+
+const NO_MOUNTS: readonly RunMount[] = Object.freeze([]);
 
 export async function lowerRun(ctx: BuildContext, st: StageState, instr: RunInstruction): Promise<void> {
   const { node } = instr;
   const env = st.scope.env;
-  const parts: ExecParts = { args: [], extraInputs: [], mounts: [], nameSuffix: '' };
-  let args = instr.heredocs.length > 0 ? heredocCommand(ctx, st, instr, parts) : [...instr.command];
-  if (instr.prependShell) args = [...shellOf(st), args.join(' ')];
+  const parts: ExecParts = { extraInputs: [], mounts: [], nameSuffix: '' };
+  // The exec form's words as parsed (ops are immutable, so the op can share them), or the shell and one command.
+  let args: readonly string[] = instr.heredocs.length > 0 ? heredocCommand(ctx, st, instr, parts) : instr.command;
+  const command = args.join(' ');
+  let historyCommand = command;
+  if (instr.prependShell) {
+    const shell = shellOf(st);
+    // Sized exactly (a push would leave spare capacity in every op for the life of the build).
+    args = shell.length === 2 ? [shell[0]!, shell[1]!, command] : [...shell, command];
+    historyCommand = `${shell.join(' ')} ${command}`;
+  }
   for (const raw of instr.mounts) {
     let spec: MountSpec;
     try {
@@ -151,12 +172,12 @@ export async function lowerRun(ctx: BuildContext, st: StageState, instr: RunInst
       user: st.config.User ?? '',
       network: instr.network ?? 'default',
       security: instr.security ?? 'sandbox',
-      mounts: parts.mounts,
+      mounts: parts.mounts.length === 0 ? NO_MOUNTS : parts.mounts,
     },
-    [st.root, ...parts.extraInputs],
+    parts.extraInputs.length === 0 ? [st.root] : [st.root, ...parts.extraInputs],
     name,
     { location: locationOfNode(ctx.ex.source.file, node), stage: stageId(st) },
   );
   st.root = vertex;
-  commitLayerStep(st, `RUN ${st.scope.argsHistoryPrefix()}${args.join(' ')} # buildkit`, vertex);
+  commitLayerStep(st, `RUN ${st.scope.argsHistoryPrefix()}${historyCommand} # buildkit`, vertex);
 }

@@ -13,6 +13,27 @@ import { leadingSpaceLength, trimSpace } from './parser-whitespace.js';
 // The lexer only starts a rest token with `--` when it is the bare end-of-flags word.
 const BARE_END_OF_FLAGS = new RegExp(`^${END_OF_FLAGS}`);
 const NO_HEREDOCS: readonly HeredocNode[] = [];
+const NO_FLAGS: readonly string[] = Object.freeze([]);
+
+interface Keyword {
+  readonly original: string;
+  readonly keyword: string;
+}
+
+/** Keywords as written, with their lower case: a Dockerfile spells a handful of them thousands of times. */
+const keywords = new Map<string, Keyword>();
+const KEYWORDS_KEPT = 256;
+
+/** One shared pair of strings per spelling, instead of two new strings per instruction for the life of the build. */
+function keywordOf(text: string): Keyword {
+  let found = keywords.get(text);
+  if (found === undefined) {
+    found = { original: text, keyword: text.toLowerCase() };
+    // Real keywords are short (and so never slices holding on to a whole line of some earlier Dockerfile).
+    if (text.length <= 12 && keywords.size < KEYWORDS_KEPT) keywords.set(text, found);
+  }
+  return found;
+}
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
 
 /** Where the instruction sits in the file; `positions` maps offsets of the logical line to columns. */
@@ -114,12 +135,18 @@ export function parseInstruction(line: string, escape: EscapeChar, place: Instru
   const start = base + leadingSpaceLength(line);
   const text = trimSpace(line);
   const syntax = lineSyntax(text, escape);
-  const original = syntax.keyword.text;
-  const keyword = original.toLowerCase();
-  const flags: string[] = [];
-  for (const token of syntax.flags) {
-    const flag = decodeFlag(token.text, escape);
-    if (flag !== '--') flags.push(flag);
+  const { original, keyword } = keywordOf(syntax.keyword.text);
+  let flags: readonly string[] = NO_FLAGS;
+  if (syntax.flags.length > 0) {
+    // Sized to the tokens (a bare `--` shortens it): nodes live as long as the build, pushed arrays keep spare room.
+    const decoded = new Array<string>(syntax.flags.length);
+    let count = 0;
+    for (const token of syntax.flags) {
+      const flag = decodeFlag(token.text, escape);
+      if (flag !== '--') decoded[count++] = flag;
+    }
+    decoded.length = count;
+    flags = decoded;
   }
   const { rest, restOffset } = restOf(syntax.rest, text.length);
   const column = place.positions.columnAt(start);

@@ -13,6 +13,8 @@ export interface ScopedArg {
  */
 export class StageScope {
   private readonly buildEnv: Map<string, string>;
+  /** "K=V" per variable, in buildEnv's order: env lists share the entries of the variables that did not change. */
+  private readonly entries: Map<string, string>;
   private readonly declared: ScopedArg[];
   private readonly declaredKeys: Set<string>;
   /** envList() until the environment changes: consecutive RUNs share it. */
@@ -21,6 +23,8 @@ export class StageScope {
 
   constructor(buildEnv: ReadonlyMap<string, string> = new Map(), declared: readonly ScopedArg[] = []) {
     this.buildEnv = new Map(buildEnv);
+    this.entries = new Map();
+    for (const [k, v] of this.buildEnv) this.entries.set(k, `${k}=${v}`);
     this.declared = [...declared];
     this.declaredKeys = new Set(declared.map((a) => a.key));
   }
@@ -42,6 +46,7 @@ export class StageScope {
     // Setting a variable to the value it has changes nothing (a Map keeps a key's place): the env list stays shared.
     if (this.buildEnv.get(key) === value) return;
     this.buildEnv.set(key, value);
+    this.entries.set(key, `${key}=${value}`);
     this.cachedList = undefined;
     this.cachedArgsPrefix = undefined;
   }
@@ -75,8 +80,10 @@ export class StageScope {
   /** "K=V" entries for a process. */
   envList(): readonly string[] {
     if (this.cachedList === undefined) {
-      const out: string[] = [];
-      for (const [k, v] of this.buildEnv) out.push(`${k}=${v}`);
+      // Sized up front: the list lives as long as the ops that use it.
+      const out = new Array<string>(this.entries.size);
+      let i = 0;
+      for (const entry of this.entries.values()) out[i++] = entry;
       this.cachedList = out;
     }
     return this.cachedList;

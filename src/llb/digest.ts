@@ -38,5 +38,10 @@ export function makeVertex(
   name: string,
   meta: { readonly location?: SourceLocation; readonly stage?: string } = {},
 ): Vertex {
-  return { digest: opDigest(op, inputs), op, inputs, name, ...meta };
+  const digest = opDigest(op, inputs);
+  const { location, stage } = meta;
+  // Written as literals rather than spread: a spread puts the optional fields in a separate property store, one
+  // more object per vertex for the garbage collector to copy (a large Dockerfile makes thousands of vertices).
+  if (location === undefined) return stage === undefined ? { digest, op, inputs, name } : { digest, op, inputs, name, stage };
+  return stage === undefined ? { digest, op, inputs, name, location } : { digest, op, inputs, name, location, stage };
 }
