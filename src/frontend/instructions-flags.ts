@@ -16,13 +16,45 @@ const NO_STRINGS: readonly string[] = [];
 /** Most instructions have no flags: one shared answer instead of maps per instruction. */
 const NO_FLAGS: ParsedFlags = { string: () => undefined, strings: () => NO_STRINGS, bool: () => undefined };
 
+/** Parsed flags, in the order given; an instruction has a few, so a look-up is a scan (no maps per instruction). */
+class FlagValues implements ParsedFlags {
+  private readonly names: string[] = [];
+  private readonly values: (string | boolean | string[])[] = [];
+
+  set(name: string, value: string | boolean | string[]): void {
+    this.names.push(name);
+    this.values.push(value);
+  }
+
+  get(name: string): string | boolean | string[] | undefined {
+    const index = this.names.indexOf(name);
+    return index < 0 ? undefined : this.values[index];
+  }
+
+  has(name: string): boolean {
+    return this.names.includes(name);
+  }
+
+  string(name: string): string | undefined {
+    const value = this.get(name);
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  strings(name: string): readonly string[] {
+    const value = this.get(name);
+    return Array.isArray(value) ? value : NO_STRINGS;
+  }
+
+  bool(name: string): boolean | undefined {
+    const value = this.get(name);
+    return typeof value === 'boolean' ? value : undefined;
+  }
+}
+
 /** Parse `flags` (each "--name" or "--name=value") against the allowed `spec`. */
 export function parseFlags(flags: readonly string[], spec: Readonly<Record<string, FlagType>>): ParsedFlags {
   if (flags.length === 0) return NO_FLAGS;
-  const strings = new Map<string, string>();
-  const lists = new Map<string, string[]>();
-  const bools = new Map<string, boolean>();
-  const used = new Set<string>();
+  const parsed = new FlagValues();
   for (const raw of flags) {
     if (!raw.startsWith('--')) throw new InstructionProblem(`invalid flag: ${raw}`);
     let name = raw.slice(2);
@@ -38,26 +70,25 @@ export function parseFlags(flags: readonly string[], spec: Readonly<Record<strin
     if (type === undefined) {
       throw new InstructionProblem(withSuggestion(`unknown flag: ${name}`, name, Object.keys(spec)));
     }
-    if (used.has(name) && type !== 'strings') throw new InstructionProblem(`duplicate flag specified: ${name}`);
-    used.add(name);
+    if (type !== 'strings' && parsed.has(name)) throw new InstructionProblem(`duplicate flag specified: ${name}`);
     switch (type) {
       case 'bool': {
         if (hasValue && value === '') throw new InstructionProblem(`missing a value on flag: ${name}`);
         const lower = value.toLowerCase();
-        if (lower === 'true' || lower === '') bools.set(name, true);
-        else if (lower === 'false') bools.set(name, false);
+        if (lower === 'true' || lower === '') parsed.set(name, true);
+        else if (lower === 'false') parsed.set(name, false);
         else throw new InstructionProblem(`expecting boolean value for flag ${name}, not: ${value}`);
         break;
       }
       case 'string':
         if (!hasValue) throw new InstructionProblem(`missing a value on flag: ${name}`);
-        strings.set(name, value);
+        parsed.set(name, value);
         break;
       case 'strings': {
         if (!hasValue) throw new InstructionProblem(`missing a value on flag: ${name}`);
-        const list = lists.get(name) ?? [];
-        list.push(value);
-        lists.set(name, list);
+        const list = parsed.get(name);
+        if (Array.isArray(list)) list.push(value);
+        else parsed.set(name, [value]);
         break;
       }
       default: {
@@ -66,9 +97,5 @@ export function parseFlags(flags: readonly string[], spec: Readonly<Record<strin
       }
     }
   }
-  return {
-    string: (name) => strings.get(name),
-    strings: (name) => lists.get(name) ?? NO_STRINGS,
-    bool: (name) => bools.get(name),
-  };
+  return parsed;
 }

@@ -138,20 +138,29 @@ function withProxyEnv(env: readonly string[], proxies: readonly string[]): reado
 
 const NO_MOUNTS: readonly RunMount[] = Object.freeze([]);
 
-export async function lowerRun(ctx: BuildContext, st: StageState, instr: RunInstruction): Promise<void> {
+/** The command of a RUN (worked out before its mounts, which may add inputs after a heredoc script's). */
+interface RunCommand {
+  readonly args: readonly string[];
+  /** What the history step shows after the ARGs prefix. */
+  readonly history: string;
+}
+
+function runCommand(ctx: BuildContext, st: StageState, instr: RunInstruction, parts: ExecParts): RunCommand {
+  // The exec form's words as parsed (ops are immutable, so the op can share them), or the shell and one command.
+  const args: readonly string[] = instr.heredocs.length > 0 ? heredocCommand(ctx, st, instr, parts) : instr.command;
+  const command = args.join(' ');
+  if (!instr.prependShell) return { args, history: command };
+  const shell = shellOf(st);
+  return {
+    // Sized exactly (a push would leave spare capacity in every op for the life of the build).
+    args: shell.length === 2 ? [shell[0]!, shell[1]!, command] : [...shell, command],
+    history: `${shell.join(' ')} ${command}`,
+  };
+}
+
+async function addMounts(ctx: BuildContext, st: StageState, instr: RunInstruction, parts: ExecParts): Promise<void> {
   const { node } = instr;
   const env = st.scope.env;
-  const parts: ExecParts = { extraInputs: [], mounts: [], nameSuffix: '' };
-  // The exec form's words as parsed (ops are immutable, so the op can share them), or the shell and one command.
-  let args: readonly string[] = instr.heredocs.length > 0 ? heredocCommand(ctx, st, instr, parts) : instr.command;
-  const command = args.join(' ');
-  let historyCommand = command;
-  if (instr.prependShell) {
-    const shell = shellOf(st);
-    // Sized exactly (a push would leave spare capacity in every op for the life of the build).
-    args = shell.length === 2 ? [shell[0]!, shell[1]!, command] : [...shell, command];
-    historyCommand = `${shell.join(' ')} ${command}`;
-  }
   for (const raw of instr.mounts) {
     let spec: MountSpec;
     try {
@@ -162,22 +171,34 @@ export async function lowerRun(ctx: BuildContext, st: StageState, instr: RunInst
     }
     parts.mounts.push(await mountOf(ctx, st, node, spec, parts));
   }
-  const name = st.steps.next(displayText(node, env, ctx.ex.escapeChar) + parts.nameSuffix, st.onbuild);
+}
+
+function emitRun(ctx: BuildContext, st: StageState, instr: RunInstruction, command: RunCommand, parts: ExecParts): void {
+  const { node } = instr;
+  const name = st.steps.next(displayText(node, st.scope.env, ctx.ex.escapeChar) + parts.nameSuffix, st.onbuild);
   const vertex = makeVertex(
     {
       kind: 'exec',
-      args,
+      args: command.args,
       env: withProxyEnv(st.scope.envList(), undeclaredProxyEnv(ctx, st)),
       cwd: st.config.WorkingDir || '/',
       user: st.config.User ?? '',
       network: instr.network ?? 'default',
       security: instr.security ?? 'sandbox',
-      mounts: parts.mounts.length === 0 ? NO_MOUNTS : parts.mounts,
+      mounts: parts.mounts.length === 0 ? NO_MOUNTS : parts.mounts.slice(),
     },
     parts.extraInputs.length === 0 ? [st.root] : [st.root, ...parts.extraInputs],
     name,
     { location: locationOfNode(ctx.ex.source.file, node), stage: stageId(st) },
   );
   st.root = vertex;
-  commitLayerStep(st, `RUN ${st.scope.argsHistoryPrefix()}${historyCommand} # buildkit`, vertex);
+  commitLayerStep(st, `RUN ${st.scope.argsHistoryPrefix()}${command.history} # buildkit`, vertex);
+}
+
+/** RUN. Only one with --mount can wait (for the stage or image it mounts): the others are lowered without a promise. */
+export function lowerRun(ctx: BuildContext, st: StageState, instr: RunInstruction): Promise<void> | void {
+  const parts: ExecParts = { extraInputs: [], mounts: [], nameSuffix: '' };
+  const command = runCommand(ctx, st, instr, parts);
+  if (instr.mounts.length === 0) return emitRun(ctx, st, instr, command, parts);
+  return addMounts(ctx, st, instr, parts).then(() => emitRun(ctx, st, instr, command, parts));
 }

@@ -1,7 +1,7 @@
 // Dockerfile stages → the target's graph and image config. Only stages the target reaches are lowered (and resolved).
 import { ExcludeMatcher } from '../disk/index.js';
 import { UsageError } from '../errors.js';
-import { makeVertex, type ImageRuntimeConfig, type StageImage, type Vertex } from '../llb/index.js';
+import { makeVertex, renameVertex, type ImageRuntimeConfig, type StageImage, type Vertex } from '../llb/index.js';
 import type { InstructionNode } from './ast.js';
 import { evaluateMetaArgs, unusedBuildArgs, type GlobalArgs } from './args.js';
 import type { Linter } from './checks-linter.js';
@@ -79,10 +79,17 @@ export async function lowerDockerfile(
   let ignoreMatcher: ExcludeMatcher | undefined;
   const localContexts = new Map<string, Vertex>();
 
-  const imageSource = (ref: string, node: InstructionNode, stageLabel: string): Vertex =>
-    makeVertex({ kind: 'source-image', ref, platform: request.platform }, [], `[${stageLabel || 'internal'}] FROM ${normalizeReference(ref)}`, {
-      location: { file: ast.file, startLine: node.startLine, endLine: node.endLine },
-    });
+  // One op (and digest) per image; each instruction that reads it gets a vertex with its own name and line.
+  const imageVertices = new Map<string, Vertex>();
+  const imageSource = (ref: string, node: InstructionNode, stageLabel: string): Vertex => {
+    const name = `[${stageLabel || 'internal'}] FROM ${normalizeReference(ref)}`;
+    const meta = { location: { file: ast.file, startLine: node.startLine, endLine: node.endLine } };
+    const known = imageVertices.get(ref);
+    if (known !== undefined) return renameVertex(known, name, meta);
+    const vertex = makeVertex({ kind: 'source-image', ref, platform: request.platform }, [], name, meta);
+    imageVertices.set(ref, vertex);
+    return vertex;
+  };
 
   const ctx: BuildContext = {
     parsed,

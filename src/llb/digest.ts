@@ -9,6 +9,12 @@ export { canonicalJson } from './canonical-json.js';
 export { digestFormJson } from './digest-form.js';
 export { sha256Digest } from './sha256.js';
 
+/** What a vertex carries besides its op and inputs (not part of its digest). */
+export interface VertexMeta {
+  readonly location?: SourceLocation;
+  readonly stage?: string;
+}
+
 /**
  * The digest of an op with its inputs, identified by their digests (names and locations are not part of it):
  * sha256 of digestFormJson({ op, inputs: digests }), written without building that object. The digest form is
@@ -32,13 +38,21 @@ export function opDigest(op: Op, inputs: readonly Vertex[]): Digest {
   return sha256Digest(json);
 }
 
+/** A vertex with the op, inputs and digest of `like` (they do not depend on names or locations) under another name. */
+export function renameVertex(like: Vertex, name: string, meta: VertexMeta = {}): Vertex {
+  return vertexOf(like.digest, like.op, like.inputs, name, meta);
+}
+
 export function makeVertex(
   op: Op,
   inputs: readonly Vertex[],
   name: string,
-  meta: { readonly location?: SourceLocation; readonly stage?: string } = {},
+  meta: VertexMeta = {},
 ): Vertex {
-  const digest = opDigest(op, inputs);
+  return vertexOf(opDigest(op, inputs), op, inputs, name, meta);
+}
+
+function vertexOf(digest: Digest, op: Op, inputs: readonly Vertex[], name: string, meta: VertexMeta): Vertex {
   const { location, stage } = meta;
   // Written as literals rather than spread: a spread puts the optional fields in a separate property store, one
   // more object per vertex for the garbage collector to copy (a large Dockerfile makes thousands of vertices).

@@ -1,2 +1,2 @@
 export * from './types.js';
-export { canonicalJson, sha256Digest, opDigest, makeVertex } from './digest.js';
+export { canonicalJson, sha256Digest, opDigest, makeVertex, renameVertex, type VertexMeta } from './digest.js';

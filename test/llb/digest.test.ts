@@ -1,7 +1,7 @@
 // Canonical JSON: the bytes every op digest and cache key is computed from.
 import { describe, expect, it } from 'vitest';
 import { jsonString } from '../../src/llb/canonical-json.js';
-import { canonicalJson, digestFormJson, makeVertex, sha256Digest } from '../../src/llb/digest.js';
+import { canonicalJson, digestFormJson, makeVertex, renameVertex, sha256Digest } from '../../src/llb/digest.js';
 import type { Op } from '../../src/llb/types.js';
 
 describe('canonicalJson', () => {
@@ -125,6 +125,14 @@ describe('op digests', () => {
     // One unknown field and one hidden known field: the field counts agree, the fields do not.
     const both = Object.defineProperty({ kind: 'source-local', exclude: [], extra: 'y' }, 'name', { value: 'n', enumerable: false }) as Op;
     expect(makeVertex(both, [], 'x').digest).toBe(sha256Digest(digestFormJson({ op: both, inputs: [] })));
+  });
+
+  it('renames a vertex without touching its op, inputs or digest, and drops the old location', () => {
+    const location = { file: 'Dockerfile', startLine: 1, endLine: 1 };
+    const image = makeVertex({ kind: 'source-image', ref: 'busybox', platform: { os: 'linux', architecture: 'amd64' } }, [], 'a', { location, stage: 's' });
+    const again = renameVertex(image, 'b', { location: { file: 'Dockerfile', startLine: 7, endLine: 7 } });
+    expect(again).toEqual({ digest: image.digest, op: image.op, inputs: image.inputs, name: 'b', location: { file: 'Dockerfile', startLine: 7, endLine: 7 } });
+    expect(again.digest).toBe(makeVertex(image.op, [], 'c').digest);
   });
 
   it('keeps the digest of a fixed op from changing between releases', () => {
