@@ -48,7 +48,8 @@ export class StageScope {
     this.buildEnv.set(key, value);
     this.entries.set(key, `${key}=${value}`);
     this.cachedList = undefined;
-    this.cachedArgsPrefix = undefined;
+    // The RUN history prefix shows declared ARGs only.
+    if (this.declaredKeys.has(key)) this.cachedArgsPrefix = undefined;
   }
 
   declareArg(key: string, value: string | undefined): void {
@@ -70,9 +71,10 @@ export class StageScope {
     if (this.cachedArgsPrefix === undefined) {
       const entries = new Map<string, string>();
       for (const arg of this.declared) entries.set(arg.key, this.buildEnv.get(arg.key) ?? arg.value ?? '');
-      let prefix = entries.size === 0 ? '' : `|${entries.size} `;
-      for (const [k, v] of entries) prefix += `${k}=${v} `;
-      this.cachedArgsPrefix = prefix;
+      // Joined into one flat string: every RUN's history step holds on to it.
+      const parts: string[] = entries.size === 0 ? [] : [`|${entries.size} `];
+      for (const [k, v] of entries) parts.push(`${k}=${v} `);
+      this.cachedArgsPrefix = parts.join('');
     }
     return this.cachedArgsPrefix;
   }
