@@ -41,25 +41,41 @@ function checkStageNames(parsed: ParsedDockerfile, linter: Linter): void {
   }
 }
 
+interface Casing {
+  readonly lower: boolean;
+  readonly upper: boolean;
+}
+
 function checkCasing(parsed: ParsedDockerfile, linter: Linter): void {
   const keywords: InstructionNode[] = [];
   for (const stage of parsed.stages) {
     keywords.push(stage.from.node);
     for (const i of stage.instructions) keywords.push(i.node);
   }
+  // A Dockerfile spells a handful of keywords thousands of times: case each spelling once.
+  const casings = new Map<string, Casing>();
+  const casingOf = (name: string): Casing => {
+    let casing = casings.get(name);
+    if (casing === undefined) {
+      casing = { lower: name === name.toLowerCase(), upper: name === name.toUpperCase() };
+      casings.set(name, casing);
+    }
+    return casing;
+  };
   let lower = 0;
   let upper = 0;
   for (const node of keywords) {
-    if (!isSelfConsistent(node.original)) continue;
-    if (node.original === node.original.toLowerCase()) lower++;
-    else upper++;
+    const casing = casingOf(node.original);
+    if (casing.lower) lower++;
+    else if (casing.upper) upper++;
   }
   const majorityLower = lower > upper;
   for (const node of keywords) {
     const name = node.original;
+    const casing = casingOf(name);
     let correct: string | undefined;
-    if (majorityLower && name.toLowerCase() !== name) correct = 'lowercase';
-    else if (!majorityLower && name.toUpperCase() !== name) correct = 'uppercase';
+    if (majorityLower && !casing.lower) correct = 'lowercase';
+    else if (!majorityLower && !casing.upper) correct = 'uppercase';
     if (correct !== undefined) {
       linter.reportAt('ConsistentInstructionCasing', `Command '${name}' should match the case of the command majority (${correct})`, node);
     }
