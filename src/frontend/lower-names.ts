@@ -47,16 +47,8 @@ export class StepCounter {
   next(text: string, onbuild = false): string {
     this.index++;
     const width = String(this.total).length;
-    // join() writes one flat string: a name lives as long as the build, and concatenation would keep it as a
-    // tree of pieces (several string objects per vertex for the garbage collector to copy).
-    return [
-      this.label === '' ? '[' : `[${this.label} `,
-      String(this.index).padStart(width, ' '),
-      '/',
-      String(this.total),
-      onbuild ? '] ONBUILD ' : '] ',
-      text,
-    ].join('');
+    const count = `${String(this.index).padStart(width, ' ')}/${this.total}`;
+    return `[${this.label === '' ? '' : `${this.label} `}${count}] ${onbuild ? 'ONBUILD ' : ''}${text}`;
   }
 }
 
