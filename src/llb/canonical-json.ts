@@ -55,7 +55,11 @@ export function canonicalJson(value: unknown): string {
     rememberListJson(value, out);
     return out;
   }
-  const record = value as Record<string, unknown>;
+  return objectJson(value as Record<string, unknown>, canonicalJson);
+}
+
+/** An object with its keys sorted and undefined fields dropped; `valueJson` writes each non-string field value. */
+export function objectJson(record: Readonly<Record<string, unknown>>, valueJson: (value: unknown) => string): string {
   // Array.prototype.sort without a comparator orders by UTF-16 code units, like the < comparison.
   const keys = Object.keys(record).sort();
   let out = '{';
@@ -65,7 +69,7 @@ export function canonicalJson(value: unknown): string {
     if (out.length > 1) out += ',';
     out += jsonString(key);
     out += ':';
-    out += typeof item === 'string' ? jsonString(item) : canonicalJson(item);
+    out += typeof item === 'string' ? jsonString(item) : valueJson(item);
   }
   return `${out}}`;
 }

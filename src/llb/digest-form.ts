@@ -1,5 +1,5 @@
 // The digest form of a value: what op digests hash. Canonical JSON, except that a long list stands in as its own digest.
-import { jsonScalar, jsonString } from './canonical-json.js';
+import { jsonScalar, jsonString, objectJson } from './canonical-json.js';
 import { sha256Digest } from './sha256.js';
 
 /**
@@ -47,17 +47,5 @@ export function digestFormJson(value: unknown): string {
     }
     return `${out}]`;
   }
-  const record = value as Record<string, unknown>;
-  // Array.prototype.sort without a comparator orders by UTF-16 code units, like the < comparison.
-  const keys = Object.keys(record).sort();
-  let out = '{';
-  for (const key of keys) {
-    const item = record[key];
-    if (item === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += jsonString(key);
-    out += ':';
-    out += typeof item === 'string' ? jsonString(item) : digestFormJson(item);
-  }
-  return `${out}}`;
+  return objectJson(value as Record<string, unknown>, digestFormJson);
 }
