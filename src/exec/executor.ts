@@ -4,6 +4,7 @@ import { ensureBaseLayers } from './base-layers.js';
 import { ContainerStartError, ExecSetupError, FileOpError } from './errors.js';
 import type { ContainerInitSpec, FileInitSpec, InitFileSource } from './init-protocol.js';
 import { InitPool } from './init-pool.js';
+import type { StepInit } from './init-pool.js';
 import { driveInit, stopInit } from './spawn-init.js';
 import type { InitOutcome } from './spawn-init.js';
 import { createSourceDirs, writeEtcFiles, writeSpec } from './step-dir.js';
@@ -13,8 +14,8 @@ export interface ExecutorOptions {
   /** A directory under KILN_ROOT for per-step mount points and files (e.g. `<KILN_ROOT>/exec`). */
   readonly stateDir: string;
   /**
-   * Keep one init started ahead for the next step (a build's many steps); off for a single container
-   * (`kiln run`), where a spare would only be started to be killed.
+   * Keep inits started ahead for the next steps (a build's many steps; see init-pool.ts); off for a single
+   * container (`kiln run`), where a spare would only be started to be killed.
    */
   readonly prewarm?: boolean;
 }
@@ -79,14 +80,7 @@ async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io:
     });
     return containerStatus(outcome, signal);
   } finally {
-    try {
-      // Set up but never driven (a failure on the way): the init still waits for its spec.
-      if (!init.ended()) await stopInit(init);
-      // The contract: every process of the container is gone when run() settles.
-      await cgroup.waitEmpty();
-    } finally {
-      await pool.finish(taken);
-    }
+    await endStep(pool, taken);
   }
 }
 
@@ -114,7 +108,7 @@ async function runFileOps(stateDir: string, pool: InitPool, spec: FileOpSpec, si
   signal.throwIfAborted();
   const base = await ensureBaseLayers(stateDir);
   const taken = await pool.take([...BASE_NAMESPACES, ...INIT_FLAGS], { devices: true });
-  const { init, step, cgroup } = taken;
+  const { init, step } = taken;
   try {
     const mountDirs = await createSourceDirs(step, spec.sources.length);
     const sources = spec.sources.map((s, i): InitFileSource | null => {
@@ -139,11 +133,17 @@ async function runFileOps(stateDir: string, pool: InitPool, spec: FileOpSpec, si
       throw new ExecSetupError(`the file-op init failed (${describeEnd(outcome)}): ${outcome.diag.trim() || 'no diagnostics'}`);
     }
   } finally {
-    try {
-      if (!init.ended()) await stopInit(init);
-      await cgroup.waitEmpty();
-    } finally {
-      await pool.finish(taken);
-    }
+    await endStep(pool, taken);
+  }
+}
+
+/** Settles once every process of the step is gone (the executor's contract); its cgroups and directory go after. */
+async function endStep(pool: InitPool, taken: StepInit): Promise<void> {
+  try {
+    // Set up but never driven (a failure on the way): the init still waits for its spec.
+    if (!taken.init.ended()) await stopInit(taken.init);
+    await taken.cgroup.waitEmpty();
+  } finally {
+    await pool.finish(taken);
   }
 }

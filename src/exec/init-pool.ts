@@ -72,13 +72,7 @@ export class InitPool {
    * (a build's next step need not wait for an rmdir), finished by close(). Nothing of it is in use any more.
    */
   async finish(used: StepInit): Promise<void> {
-    const cleanup = (async () => {
-      try {
-        await used.cgroup.release();
-      } finally {
-        await removeStepDir(used.step);
-      }
-    })();
+    const cleanup = releaseStep(used);
     if (!this.prewarm || this.closed) return cleanup;
     this.cleanups.add(cleanup);
     cleanup.then(
@@ -118,8 +112,16 @@ export class InitPool {
   }
 }
 
-async function discard({ init, step, cgroup }: StepInit): Promise<void> {
-  await stopInit(init);
-  await cgroup.release();
-  await removeStepDir(step);
+/** Removes a step's cgroups (once empty) and its directory. */
+async function releaseStep({ step, cgroup }: StepInit): Promise<void> {
+  try {
+    await cgroup.release();
+  } finally {
+    await removeStepDir(step);
+  }
+}
+
+async function discard(unused: StepInit): Promise<void> {
+  await stopInit(unused.init);
+  await releaseStep(unused);
 }
