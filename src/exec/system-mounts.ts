@@ -72,12 +72,6 @@ export function stageKernelMounts(stageDir: string, mask: (mounts: { proc: strin
 }
 
 /** Moves staged kernel mounts (with the masks on them) onto /proc, /dev and /sys of the root: three syscalls. */
-export function moveKernelMounts(staged: StagedKernelMounts, root: string): { proc: string; dev: string; sys: string } {
-  const moved = { proc: '', dev: '', sys: '' };
-  for (const name of ['proc', 'dev', 'sys'] as const) {
-    const target = ensureMountTarget(root, `/${name}`, 'dir');
-    mount(staged[name], target, null, MS.MOVE, null);
-    moved[name] = target;
-  }
-  return moved;
+export function moveKernelMounts(staged: StagedKernelMounts, root: string): void {
+  for (const name of ['proc', 'dev', 'sys'] as const) mount(staged[name], ensureMountTarget(root, `/${name}`, 'dir'), null, MS.MOVE, null);
 }
