@@ -3,7 +3,7 @@
 // beside it by scripts/bundle.mjs) names the cache, so a rebuilt bundle never meets a stale one; V8 itself rejects a
 // cache from another Node version. A cache is written once, after a run compiled what it needed (temp, fsync, rename).
 'use strict';
-const { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } = require('node:fs');
+const { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
@@ -39,16 +39,20 @@ exports.runBundle = function runBundle(bundle, cacheName) {
   const saveCache = () => {
     if (!pending) return;
     pending = false;
+    const temp = `${cachePath}.${process.pid}.tmp`;
     try {
       mkdirSync(path.dirname(cachePath), { recursive: true });
-      const temp = `${cachePath}.${process.pid}.tmp`;
       const fd = openSync(temp, 'w', 0o644);
-      writeSync(fd, script.createCachedData());
-      fsyncSync(fd);
-      closeSync(fd);
+      try {
+        writeSync(fd, script.createCachedData());
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(temp, cachePath);
     } catch {
-      // Only an optimisation: a read-only install runs without it.
+      // Only an optimisation: a read-only install (or a full disk) runs without it.
+      rmSync(temp, { force: true });
     }
   };
   globalThis.kilnSaveCodeCache = saveCache;
