@@ -52,7 +52,11 @@ exports.runBundle = function runBundle(bundle, cacheName) {
       renameSync(temp, cachePath);
     } catch {
       // Only an optimisation: a read-only install (or a full disk) runs without it.
-      rmSync(temp, { force: true });
+      try {
+        rmSync(temp, { force: true });
+      } catch {
+        // Nothing was written there either.
+      }
     }
   };
   globalThis.kilnSaveCodeCache = saveCache;
