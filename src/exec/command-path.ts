@@ -5,6 +5,14 @@ import { ContainerStartError } from './errors.js';
 /** Docker's PATH when the image sets none. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** Docker fills in PATH and HOME (from the passwd entry) when the environment lacks them. */
+export function withDefaultEnv(env: readonly string[], home: string): string[] {
+  const out = [...env];
+  if (envValue(env, 'PATH') === undefined) out.push(`PATH=${DEFAULT_PATH}`);
+  if (envValue(env, 'HOME') === undefined) out.push(`HOME=${home === '' ? '/' : home}`);
+  return out;
+}
+
 export function envValue(env: readonly string[], key: string): string | undefined {
   const prefix = `${key}=`;
   for (let i = env.length - 1; i >= 0; i--) {

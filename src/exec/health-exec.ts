@@ -4,12 +4,13 @@
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { libcFunction, lastErrno, SysCallError } from '../sys/libc.js';
 import { CAP, DEFAULT_CAPS, dropBoundingCaps, lastCap, setNoNewPrivs } from './capabilities.js';
-import { DEFAULT_PATH, envValue, resolveCommand } from './command-path.js';
+import { resolveCommand, withDefaultEnv } from './command-path.js';
 import { ContainerStartError } from './errors.js';
 import { execCommand } from './exec-command.js';
 import { HEALTH_EXEC_NOT_RUN } from './health-exec-protocol.js';
 import type { HealthExecSpec } from './health-exec-protocol.js';
 import { groupsOf, resolveUser } from './passwd.js';
+import { processStartTime } from './process-start-time.js';
 import { chdir, prctl, setgroups, setresgid, setresuid } from './syscalls.js';
 
 // Until the exec this process has the host's root and every capability: Node's inspector (SIGUSR1) must never open,
@@ -26,9 +27,7 @@ function call(name: string, subject: string, ret: number): void {
 /** The container's PID 1 is the one planned and this process shares its mount and pid namespaces. */
 function isPlannedContainer(spec: HealthExecSpec): boolean {
   try {
-    const stat = readFileSync(`/proc/${spec.containerPid}/stat`, 'utf8');
-    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    if (startTime !== spec.containerStartTime) return false;
+    if (processStartTime(spec.containerPid) !== spec.containerStartTime) return false;
     return ['mnt', 'pid_for_children'].every((ns) => readlinkSync(`/proc/self/ns/${ns}`) === readlinkSync(`/proc/${spec.containerPid}/ns/${ns === 'pid_for_children' ? 'pid' : ns}`));
   } catch {
     return false;
@@ -51,9 +50,7 @@ async function main(): Promise<number> {
   call('chroot', root, libcFunction('int chroot(const char *path)')(root) as number);
   chdir('/');
   const user = resolveUser('/', spec.user);
-  const env = [...spec.env];
-  if (envValue(env, 'PATH') === undefined) env.push(`PATH=${DEFAULT_PATH}`);
-  if (envValue(env, 'HOME') === undefined) env.push(`HOME=${user.home === '' ? '/' : user.home}`);
+  const env = withDefaultEnv(spec.env, user.home);
   try {
     chdir(spec.cwd === '' ? '/' : spec.cwd);
   } catch (err) {

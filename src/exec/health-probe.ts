@@ -1,12 +1,12 @@
 // One health check, run inside a running container like `docker exec`: nsenter joins its namespaces, the helper its
 // cgroups, root, capabilities and user. Output is kept (bounded) for the health log; a timeout kills the check.
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stepCgroupsOf } from './cgroup.js';
 import { ExecSetupError } from './errors.js';
+import { builtFile, findTool } from './host-tools.js';
+import { processStartTime } from './process-start-time.js';
 import type { HealthExecSpec } from './health-exec-protocol.js';
 
 export interface HealthProbeTarget {
@@ -30,28 +30,12 @@ export interface HealthProbeResult {
 /** docker keeps this much of a check's output. */
 export const MAX_OUTPUT = 4096;
 
-const TOOL_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
-
-function findTool(name: string): string {
-  for (const dir of TOOL_DIRS) if (existsSync(path.join(dir, name))) return path.join(dir, name);
-  throw new ExecSetupError(`${name} (util-linux) is not installed; kiln needs it to run health checks`);
-}
-
 /**
  * The helper as tsc compiled it (dist/exec/health-exec.js): a check runs every few seconds at most, so the few ms
- * its module loading costs over a bundle do not matter. Called from TypeScript sources (tests), dist/exec/ or dist/.
+ * its module loading costs over a bundle do not matter.
  */
 function helperScriptPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  const dist = here.endsWith('.ts') ? path.resolve(path.dirname(here), '..', '..', 'dist') : path.dirname(here).replace(/\/exec$/, '');
-  const script = path.join(dist, 'exec', 'health-exec.js');
-  if (!existsSync(script)) throw new ExecSetupError(`health-check helper ${script} is missing; build kiln first (npm run build)`);
-  return script;
-}
-
-function startTimeOf(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  return builtFile(path.join('exec', 'health-exec.js'), 'health-check helper');
 }
 
 /** Kills the helper's process group (the check and whatever it started; it is a session leader), then nsenter. */
@@ -78,7 +62,7 @@ export class ContainerGoneError extends ExecSetupError {}
 /** The container's start time and step cgroups, read from /proc while it runs. */
 function containerFacts(pid: number): { startTime: string; cgroups: Map<string, string> } {
   try {
-    return { startTime: startTimeOf(pid), cgroups: stepCgroupsOf(pid) };
+    return { startTime: processStartTime(pid), cgroups: stepCgroupsOf(pid) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerGoneError(`the container (pid ${pid}) is no longer running`);
     throw err;
@@ -105,7 +89,7 @@ export async function probeContainer(target: HealthProbeTarget, timeoutMs: numbe
     await writeFile(specPath, JSON.stringify(spec), { mode: 0o600 });
     const args = [
       // kiln dying takes nsenter with it, and nsenter dying the check (the helper's own parent-death signal).
-      '--pdeathsig', 'KILL', '--', findTool('nsenter'),
+      '--pdeathsig', 'KILL', '--', findTool('nsenter', 'run health checks'),
       '--target', String(target.pid), '--mount', '--uts', '--ipc', '--net', '--pid',
       // The host's root for now: the helper (host node) enters the container's root itself, after joining its cgroups.
       '--root=/', '--wd=/',
@@ -115,7 +99,7 @@ export async function probeContainer(target: HealthProbeTarget, timeoutMs: numbe
     const { spawn } = await import('node:child_process');
     return await new Promise<HealthProbeResult>((resolve, reject) => {
       // fd 4 becomes the check's stderr (as in the init); docker keeps stdout and stderr together.
-      const child = spawn(findTool('setpriv'), args, { env: {}, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] });
+      const child = spawn(findTool('setpriv', 'run health checks'), args, { env: {}, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] });
       let output = '';
       let timedOut = false;
       const keep = (chunk: Buffer): void => {

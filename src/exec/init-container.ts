@@ -2,7 +2,7 @@
 import { closeSync, mkdirSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
 import { groupsOf, resolveUser, UnknownUserError, InvalidUserSpecError } from './passwd.js';
 import { CAP, DEFAULT_CAPS, dropBoundingCaps, lastCap, setNoNewPrivs } from './capabilities.js';
-import { DEFAULT_PATH, envValue, resolveCommand } from './command-path.js';
+import { resolveCommand, withDefaultEnv } from './command-path.js';
 import { ContainerStartError } from './errors.js';
 import { execCommand } from './exec-command.js';
 import type { CommandStdio } from './exec-command.js';
@@ -50,7 +50,7 @@ export async function runContainerInit(spec: ContainerInitSpec, staged?: StagedK
   if (spec.readonlyRootfs) mount(null, '/', null, MS.BIND | MS.REMOUNT | MS.RDONLY, null);
 
   const user = resolveUserOrFail(spec.process.user);
-  const env = withDefaults(spec.process.env, user.home);
+  const env = withDefaultEnv(spec.process.env, user.home);
   enterCwd(spec.process.cwd);
   const command = resolveCommand(spec.process.args[0] ?? '', env);
 
@@ -122,13 +122,6 @@ function redirectStdinToNull(): void {
   closeSync(devNull);
 }
 
-/** Docker fills in PATH and HOME (from the passwd entry) when the environment lacks them. */
-function withDefaults(env: readonly string[], home: string): string[] {
-  const out = [...env];
-  if (envValue(env, 'PATH') === undefined) out.push(`PATH=${DEFAULT_PATH}`);
-  if (envValue(env, 'HOME') === undefined) out.push(`HOME=${home === '' ? '/' : home}`);
-  return out;
-}
 
 /** A missing working directory is created (owned by root, as runc does). */
 function enterCwd(cwd: string): void {

@@ -1,11 +1,10 @@
 // Builder side of one init run: spawn setpriv → unshare → node init, hand it its spec, stream its output, collect status.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { ExecSetupError } from './errors.js';
+import { builtFile, findTool, kilnDistDir } from './host-tools.js';
 import { parseStatusLines } from './init-protocol.js';
 import type { StatusMessage } from './init-protocol.js';
 import { attachTty } from './tty-proxy.js';
@@ -53,16 +52,6 @@ export interface InitOutcome {
 
 const DIAG_LIMIT = 64 * 1024;
 
-const TOOL_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
-
-function findTool(name: string): string {
-  for (const dir of [...(process.env.PATH ?? '').split(':').filter((d) => d !== ''), ...TOOL_DIRS]) {
-    const p = path.join(dir, name);
-    if (existsSync(p)) return p;
-  }
-  throw new ExecSetupError(`${name} (util-linux) is not installed; kiln needs it to create namespaces`);
-}
-
 let tools: { setpriv: string; unshare: string } | undefined;
 
 /**
@@ -70,11 +59,8 @@ let tools: { setpriv: string; unshare: string } | undefined;
  * Called from TypeScript sources (tests), from dist/exec/ (tsc output) or from dist/ (the CLI bundle).
  */
 export function initScriptPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  const dist = here.endsWith('.ts') ? path.resolve(path.dirname(here), '..', '..', 'dist') : path.dirname(here).replace(/\/exec$/, '');
-  const bundle = path.join(dist, 'exec', 'init.cjs');
-  if (!existsSync(bundle)) throw new ExecSetupError(`container init ${bundle} is missing; build kiln first (npm run build)`);
-  return path.join(dist, '..', 'bin', 'kiln-init.cjs');
+  builtFile(path.join('exec', 'init.cjs'), 'container init');
+  return path.join(kilnDistDir(), '..', 'bin', 'kiln-init.cjs');
 }
 
 /**
@@ -84,7 +70,7 @@ export function initScriptPath(): string {
  * pipe, whatever the run turns out to need: the spec says which to use.
  */
 export function startInit(namespaces: readonly string[], cwd: string, cgroupProcs: readonly string[] = []): StartedInit {
-  tools ??= { setpriv: findTool('setpriv'), unshare: findTool('unshare') };
+  tools ??= { setpriv: findTool('setpriv', 'create namespaces'), unshare: findTool('unshare', 'create namespaces') };
   const args = [
     // The container dies with the builder: PDEATHSIG kills unshare, whose --kill-child takes PID 1 and so the pid namespace.
     '--pdeathsig',
