@@ -83,12 +83,9 @@ export function stepCgroupsOf(pid: number): Map<string, string> {
 }
 
 export interface StepCgroup {
-  /**
-   * cgroup.procs of the devices policy: the init joins it as soon as it starts, before anything of the image exists.
-   * The limits' are joined just before the command: under a pids or memory limit Node itself could not start.
-   */
+  /** cgroup.procs of the devices policy: the init joins it as soon as it starts, before anything of the image exists. */
   readonly policyProcsFiles: readonly string[];
-  /** cgroup.procs of the resource limits, which the init joins just before the command starts. */
+  /** cgroup.procs of the resource limits, joined just before the command: under them Node itself could not start. */
   readonly limitProcsFiles: readonly string[];
   /** True when the devices policy is in place. */
   readonly devices: boolean;
@@ -135,8 +132,11 @@ export interface StepCgroupOptions {
 export async function createStepCgroup(id: string, opts: StepCgroupOptions): Promise<StepCgroup> {
   const dirs: string[] = [];
   let devices = false;
+  // dirs[0, firstLimit) is the devices policy (if any), the rest the limits.
+  let firstLimit = 0;
   try {
     if (opts.devices && !devicesUnavailable) devices = await createDevicesCgroup(id, dirs);
+    firstLimit = dirs.length;
     for (const [controller, files] of limitFiles(opts.limits ?? {})) {
       const parent = kilnCgroupParent(controller);
       if (parent === undefined || !existsSync(path.dirname(parent))) {
@@ -153,8 +153,8 @@ export async function createStepCgroup(id: string, opts: StepCgroupOptions): Pro
   }
   const procs = (d: string): string => path.join(d, 'cgroup.procs');
   return {
-    policyProcsFiles: devices ? dirs.slice(0, 1).map(procs) : [],
-    limitProcsFiles: (devices ? dirs.slice(1) : dirs).map(procs),
+    policyProcsFiles: dirs.slice(0, firstLimit).map(procs),
+    limitProcsFiles: dirs.slice(firstLimit).map(procs),
     devices,
     waitEmpty: () => waitCgroupsEmpty(dirs),
     release: () => removeCgroupDirs(dirs),
