@@ -8,7 +8,7 @@ import type { ContainerHandle } from '../exec/types.js';
 import { defaultKilnRoot, openKilnRoot } from '../engine/kiln-root.js';
 import { loadLocalImage } from '../engine/local-images.js';
 import { claimContainerName } from './container-names.js';
-import { boolFlag, keyValues, listFlag, parseFlags, stringFlag } from './flags.js';
+import { boolFlag, keyValues, listFlag, optional, parseFlags, stringFlag } from './flags.js';
 import { readEnvFile, resourceLimits, volumeMount } from './run-options.js';
 import type { VolumeMount } from './run-options.js';
 import { anonymousVolumes, byMountDepth, seedVolume } from './run-volumes.js';
@@ -40,11 +40,6 @@ const RUN_FLAGS = {
   'stop-timeout': { type: 'string' },
   ...HEALTH_FLAGS,
 } as const;
-
-/** `{ [key]: value }` when value is set, else nothing (exactOptionalPropertyTypes forbids explicit undefined). */
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: string });
-}
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

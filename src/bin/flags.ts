@@ -104,3 +104,8 @@ export function keyValues(command: string, flag: string, pairs: readonly string[
   }
   return result;
 }
+
+/** `{ [key]: value }` when value is set, else nothing (exactOptionalPropertyTypes forbids explicit undefined). */
+export function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
+}

@@ -7,7 +7,7 @@ import type { HealthConfig, HealthFlags, HealthMonitor, HealthState } from '../e
 import { ContainerGoneError, probeContainer } from '../exec/index.js';
 import { parseDuration } from './duration.js';
 import type { FlagValues } from './flags.js';
-import { boolFlag, stringFlag } from './flags.js';
+import { boolFlag, optional, stringFlag } from './flags.js';
 
 export const HEALTH_FLAGS = {
   'health-cmd': { type: 'string' },
@@ -46,10 +46,6 @@ export function healthConfigFromFlags(values: FlagValues, image: ImageRuntimeCon
     return healthConfigOf(image, { none: true });
   }
   return healthConfigOf(image, flags);
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
 export interface HealthTarget {
