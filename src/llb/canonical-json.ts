@@ -45,17 +45,22 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) {
     const cached = cachedListJson(value);
     if (cached !== undefined) return cached;
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (i > 0) out += ',';
-      out += typeof item === 'string' ? jsonString(item) : canonicalJson(item);
-    }
-    out += ']';
+    const out = arrayJson(value, canonicalJson);
     rememberListJson(value, out);
     return out;
   }
   return objectJson(value as Record<string, unknown>, canonicalJson);
+}
+
+/** A list; `valueJson` writes each item that is not a string. */
+export function arrayJson(list: readonly unknown[], valueJson: (value: unknown) => string): string {
+  let out = '[';
+  for (let i = 0; i < list.length; i++) {
+    const item: unknown = list[i];
+    if (i > 0) out += ',';
+    out += typeof item === 'string' ? jsonString(item) : valueJson(item);
+  }
+  return `${out}]`;
 }
 
 /** An object with its keys sorted and undefined fields dropped; `valueJson` writes each non-string field value. */

@@ -1,5 +1,5 @@
 // The digest form of a value: what op digests hash. Canonical JSON, except that a long list stands in as its own digest.
-import { jsonScalar, jsonString, objectJson } from './canonical-json.js';
+import { arrayJson, jsonScalar, objectJson } from './canonical-json.js';
 import { sha256Digest } from './sha256.js';
 
 /**
@@ -21,13 +21,7 @@ const listDigests = new WeakMap<readonly unknown[], string>();
 export function longListJson(list: readonly unknown[], item: (value: unknown) => string): string {
   let json = listDigests.get(list);
   if (json === undefined) {
-    let out = '[';
-    for (let i = 0; i < list.length; i++) {
-      if (i > 0) out += ',';
-      out += item(list[i]);
-    }
-    out += ']';
-    json = `"${sha256Digest(out)}"`;
+    json = `"${sha256Digest(arrayJson(list, item))}"`;
     Object.freeze(list);
     listDigests.set(list, json);
   }
@@ -38,14 +32,7 @@ export function longListJson(list: readonly unknown[], item: (value: unknown) =>
 export function digestFormJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return jsonScalar(value);
   if (Array.isArray(value)) {
-    if (value.length >= LIST_DIGEST_MIN) return longListJson(value, digestFormJson);
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (i > 0) out += ',';
-      out += typeof item === 'string' ? jsonString(item) : digestFormJson(item);
-    }
-    return `${out}]`;
+    return value.length >= LIST_DIGEST_MIN ? longListJson(value, digestFormJson) : arrayJson(value, digestFormJson);
   }
   return objectJson(value as Record<string, unknown>, digestFormJson);
 }

@@ -1,5 +1,5 @@
 // The digest form of an op (see digest-form.ts), without sorting keys per object: one field table per op shape, sorted once.
-import { jsonScalar } from './canonical-json.js';
+import { arrayJson, jsonScalar } from './canonical-json.js';
 import { digestFormJson, LIST_DIGEST_MIN, longListJson } from './digest-form.js';
 import type { ChownSpec, FileAction, Op, Platform, RunMount } from './types.js';
 
@@ -16,13 +16,7 @@ const scalar: Encoder = (value) => (typeof value === 'object' && value !== null 
 function listOf(item: Encoder): Encoder {
   return (value) => {
     if (!Array.isArray(value)) return digestFormJson(value);
-    if (value.length >= LIST_DIGEST_MIN) return longListJson(value, item);
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out += ',';
-      out += item(value[i]);
-    }
-    return `${out}]`;
+    return value.length >= LIST_DIGEST_MIN ? longListJson(value, item) : arrayJson(value, item);
   };
 }
 
