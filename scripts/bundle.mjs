@@ -4,6 +4,8 @@
 // can't take one on Node 20); a bundle's SHA-256 names its cache files, so a rebuilt bundle never meets a stale one.
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 rmSync('dist/v8-cache', { recursive: true, force: true });
@@ -29,4 +31,18 @@ for (const [entry, outfile] of [
     supported: { 'dynamic-import': false },
   });
   writeFileSync(`${outfile}.sha256`, `${createHash('sha256').update(readFileSync(outfile)).digest('hex')}\n`);
+}
+
+// koffi's own loader costs ~4 ms per process (package resolution, reading node's ELF header to choose between its
+// glibc and musl builds), and every RUN step starts an init that loads koffi. Record the addon koffi chooses on this
+// machine, with its version: src/sys/libc.ts loads that file directly and falls back to koffi's loader when the
+// record is missing or stale (node_modules reinstalled without a rebuild).
+{
+  const require = createRequire(import.meta.url);
+  const before = new Set(Object.keys(require.cache));
+  const { version } = require('koffi');
+  const addons = Object.keys(require.cache).filter((file) => !before.has(file) && file.endsWith('.node'));
+  if (addons.length !== 1 || typeof version !== 'string') throw new Error(`koffi loaded ${addons.length} native addons (expected 1)`);
+  const record = { addon: path.relative('dist', addons[0]), version };
+  writeFileSync('dist/koffi-addon.json', `${JSON.stringify(record)}\n`);
 }
