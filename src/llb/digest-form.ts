@@ -1,6 +1,5 @@
 // The digest form of a value: what op digests hash. Canonical JSON, except that a long list stands in as its own digest.
-import { arrayJson, jsonScalar, objectJson } from './canonical-json.js';
-import { sha256Digest } from './sha256.js';
+import { jsonText, type JsonWriter, type ValueWriter, writeList, writeRecord, writeScalar } from './json-writer.js';
 
 /**
  * The form, for any JSON value:
@@ -15,24 +14,33 @@ import { sha256Digest } from './sha256.js';
  */
 export const LIST_DIGEST_MIN = 8;
 
+/** The stand-in of each long list hashed so far, quotes included. */
 const listDigests = new WeakMap<readonly unknown[], string>();
 
-/** The digest-form stand-in of a long list (its JSON string "sha256:<hex>"), computed once per list. */
-export function longListJson(list: readonly unknown[], item: (value: unknown) => string): string {
+/** Writes the digest-form stand-in of a long list, hashing the list (written with `item`) the first time only. */
+export function writeLongList(w: JsonWriter, list: readonly unknown[], item: ValueWriter): void {
   let json = listDigests.get(list);
   if (json === undefined) {
-    json = `"${sha256Digest(arrayJson(list, item))}"`;
+    // Hashed where it is written, then replaced by its stand-in.
+    const start = w.length;
+    writeList(w, list, item);
+    json = `"${w.digestFrom(start)}"`;
+    w.truncate(start);
     Object.freeze(list);
     listDigests.set(list, json);
   }
-  return json;
+  w.ascii(json);
 }
 
-/** The digest form of any value (see LIST_DIGEST_MIN). */
+/** The digest form of any value into a writer (see LIST_DIGEST_MIN). */
+export function writeDigestForm(w: JsonWriter, value: unknown): void {
+  if (value === null || typeof value !== 'object') return writeScalar(w, value);
+  if (!Array.isArray(value)) return writeRecord(w, value as Record<string, unknown>, writeDigestForm);
+  if (value.length >= LIST_DIGEST_MIN) return writeLongList(w, value, writeDigestForm);
+  return writeList(w, value, writeDigestForm);
+}
+
+/** The digest form of any value, as text. */
 export function digestFormJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return jsonScalar(value);
-  if (Array.isArray(value)) {
-    return value.length >= LIST_DIGEST_MIN ? longListJson(value, digestFormJson) : arrayJson(value, digestFormJson);
-  }
-  return objectJson(value as Record<string, unknown>, digestFormJson);
+  return jsonText(writeDigestForm, value);
 }

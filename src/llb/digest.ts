@@ -1,8 +1,7 @@
 // Digests of ops: the identity of a vertex in the graph (the solver's cache keys are computed apart, in src/cache).
-import { jsonString } from './canonical-json.js';
-import { digestFormJson, LIST_DIGEST_MIN } from './digest-form.js';
-import { opJson } from './op-json.js';
-import { sha256Digest } from './sha256.js';
+import { LIST_DIGEST_MIN, writeDigestForm } from './digest-form.js';
+import { jsonWriter } from './json-writer.js';
+import { writeOp } from './op-json.js';
 import type { Digest, Op, SourceLocation, Vertex } from './types.js';
 
 export { canonicalJson } from './canonical-json.js';
@@ -17,25 +16,31 @@ export interface VertexMeta {
 
 /**
  * The digest of an op with its inputs, identified by their digests (names and locations are not part of it):
- * sha256 of digestFormJson({ op, inputs: digests }), written without building that object. The digest form is
- * canonical JSON with long lists (a stage's env) standing in as their own digests: see digest-form.ts.
+ * sha256 of digestFormJson({ op, inputs: digests }), written as bytes without building that object. The digest
+ * form is canonical JSON with long lists (a stage's env) standing in as their own digests: see digest-form.ts.
  */
 export function opDigest(op: Op, inputs: readonly Vertex[]): Digest {
-  let json = '{"inputs":';
-  if (inputs.length >= LIST_DIGEST_MIN) {
-    json += digestFormJson(inputs.map((input) => input.digest));
-  } else {
-    json += '[';
-    for (let i = 0; i < inputs.length; i++) {
-      if (i > 0) json += ',';
-      json += jsonString(inputs[i]!.digest);
+  const w = jsonWriter;
+  const start = w.length;
+  try {
+    w.ascii('{"inputs":');
+    if (inputs.length >= LIST_DIGEST_MIN) {
+      writeDigestForm(w, inputs.map((input) => input.digest));
+    } else {
+      w.ascii('[');
+      for (let i = 0; i < inputs.length; i++) {
+        if (i > 0) w.ascii(',');
+        w.string(inputs[i]!.digest);
+      }
+      w.ascii(']');
     }
-    json += ']';
+    w.ascii(',"op":');
+    writeOp(w, op);
+    w.ascii('}');
+    return w.digestFrom(start);
+  } finally {
+    w.truncate(start);
   }
-  json += ',"op":';
-  json += opJson(op);
-  json += '}';
-  return sha256Digest(json);
 }
 
 /** A vertex with the op, inputs and digest of `like` (they do not depend on names or locations) under another name. */

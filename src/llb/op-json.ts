@@ -1,63 +1,67 @@
 // The digest form of an op (see digest-form.ts), without sorting keys per object: one field table per op shape, sorted once.
-import { arrayJson, jsonScalar } from './canonical-json.js';
-import { digestFormJson, LIST_DIGEST_MIN, longListJson } from './digest-form.js';
+import { LIST_DIGEST_MIN, writeDigestForm, writeLongList } from './digest-form.js';
+import { type JsonWriter, type ValueWriter, writeList, writeScalar } from './json-writer.js';
 import type { ChownSpec, FileAction, Op, Platform, RunMount } from './types.js';
 
-/** Writes exactly digestFormJson(value) for any value; fast when the value has the shape it was made for. */
-type Encoder = (value: unknown) => string;
+/** Writes exactly the digest form of any value; fast when the value has the shape it was made for. */
+type Encoder = ValueWriter;
 
 /** One encoder per field, required for optional fields too: a field added to an op type must be added here. */
 type Fields<T> = { readonly [K in keyof T]-?: Encoder };
 
 type Variants<U extends { readonly kind: string }> = { readonly [K in U['kind']]: Fields<Extract<U, { readonly kind: K }>> };
 
-const scalar: Encoder = (value) => (typeof value === 'object' && value !== null ? digestFormJson(value) : jsonScalar(value));
+const scalar: Encoder = (w, value) => (typeof value === 'object' && value !== null ? writeDigestForm(w, value) : writeScalar(w, value));
 
 function listOf(item: Encoder): Encoder {
-  return (value) => {
-    if (!Array.isArray(value)) return digestFormJson(value);
-    return value.length >= LIST_DIGEST_MIN ? longListJson(value, item) : arrayJson(value, item);
+  return (w, value) => {
+    if (!Array.isArray(value)) return writeDigestForm(w, value);
+    return value.length >= LIST_DIGEST_MIN ? writeLongList(w, value, item) : writeList(w, value, item);
   };
 }
 
 function recordOf<T>(fields: Fields<T>): Encoder {
   const table = fields as Readonly<Record<string, Encoder>>;
-  // Sorted like digestFormJson sorts (UTF-16 code units), with each key's `"key":` written once.
+  // Sorted like writeDigestForm sorts (UTF-16 code units), with each key's `"key":` written once.
   const keys = Object.keys(table).sort();
   const known = new Set(keys);
   const encoders = keys.map((key) => table[key]!);
   const heads = keys.map((key) => `${JSON.stringify(key)}:`);
   const commaHeads = heads.map((head) => `,${head}`);
-  return (value) => {
-    if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return digestFormJson(value);
+  return (w, value) => {
+    if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return writeDigestForm(w, value);
     const record = value as Readonly<Record<string, unknown>>;
     // Any field the table does not know (an op built outside the types) takes the general path.
     let present = 0;
     for (const key in record) {
-      if (!known.has(key) || !Object.hasOwn(record, key)) return digestFormJson(value);
+      if (!known.has(key) || !Object.hasOwn(record, key)) return writeDigestForm(w, value);
       if (record[key] !== undefined) present++;
     }
-    let out = '{';
+    const start = w.length;
+    w.ascii('{');
     let written = 0;
     for (let i = 0; i < keys.length; i++) {
       const item = record[keys[i]!];
       if (item === undefined) continue;
-      out += written === 0 ? heads[i]! : commaHeads[i]!;
-      out += encoders[i]!(item);
+      w.ascii(written === 0 ? heads[i]! : commaHeads[i]!);
+      encoders[i]!(w, item);
       written++;
     }
-    // More fields written than enumerated means a non-enumerable one, which digestFormJson leaves out.
-    return written === present ? `${out}}` : digestFormJson(value);
+    // More fields written than enumerated means a non-enumerable one, which writeDigestForm leaves out.
+    if (written === present) return w.ascii('}');
+    w.truncate(start);
+    writeDigestForm(w, value);
   };
 }
 
 function byKind<U extends { readonly kind: string }>(variants: Variants<U>): Encoder {
   const table = new Map<string, Encoder>();
   for (const [kind, fields] of Object.entries(variants)) table.set(kind, recordOf(fields as Fields<unknown>));
-  return (value) => {
+  return (w, value) => {
     const kind = typeof value === 'object' && value !== null ? (value as { readonly kind?: unknown }).kind : undefined;
     const encoder = typeof kind === 'string' ? table.get(kind) : undefined;
-    return encoder === undefined ? digestFormJson(value) : encoder(value);
+    if (encoder === undefined) writeDigestForm(w, value);
+    else encoder(w, value);
   };
 }
 
@@ -118,7 +122,7 @@ const op = byKind<Op>({
   file: { kind: scalar, actions: listOf(fileAction) },
 });
 
-/** digestFormJson(op), byte for byte. */
-export function opJson(value: Op): string {
-  return op(value);
+/** The digest form of an op into a writer, byte for byte what writeDigestForm writes. */
+export function writeOp(w: JsonWriter, value: Op): void {
+  op(w, value);
 }
