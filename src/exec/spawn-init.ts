@@ -1,11 +1,11 @@
 // Builder side of one init run: spawn setpriv → unshare → node init, hand it its spec, stream its output, collect status.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ExecSetupError } from './errors.js';
 import { builtFile, findTool, kilnDistDir } from './host-tools.js';
 import { parseStatusLines } from './init-protocol.js';
+import { spawnPiped } from './pipe-spawn.js';
+import type { PipeDirection, PipedChild } from './pipe-spawn.js';
 import type { StatusMessage } from './init-protocol.js';
 import { attachTty } from './tty-proxy.js';
 import type { TtyProxy } from './tty-proxy.js';
@@ -16,7 +16,7 @@ import type { ContainerHandle } from './types.js';
  * control fd. Starting one ahead of need (see init-pool.ts) takes Node's start-up off a step's critical path.
  */
 export interface StartedInit {
-  readonly child: ChildProcess;
+  readonly child: PipedChild;
   /** True once the process has exited (or failed to spawn). */
   readonly ended: () => boolean;
   /** True once the init has loaded everything and waits for its spec (its `waiting` status line). */
@@ -54,6 +54,8 @@ const DIAG_LIMIT = 64 * 1024;
 
 let tools: { setpriv: string; unshare: string } | undefined;
 const INIT_ENV = { OPENSSL_CONF: '/dev/null' };
+/** The init's fds: stdin, stdout, diagnostics, status, the command's stderr, control (see docs/exec.md). */
+const INIT_PIPES: readonly PipeDirection[] = ['in', 'out', 'out', 'out', 'out', 'in'];
 
 /**
  * The init's entry: bin/kiln-init.cjs, which runs the one-file bundle dist/exec/init.cjs from a V8 code cache.
@@ -86,38 +88,28 @@ export function startInit(namespaces: readonly string[], cwd: string, cgroupProc
   ];
   // A minimal environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS would cost start-up time on every step, and so does
   // reading OpenSSL's config file (~2.5 ms), which the init never needs (it makes no TLS calls).
-  const child = spawn(tools.setpriv, args, { env: INIT_ENV, cwd, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
-  let ended = false;
-  let spawnError: Error | undefined;
+  let child: PipedChild;
+  try {
+    child = spawnPiped(tools.setpriv, args, { env: INIT_ENV, cwd, pipes: INIT_PIPES });
+  } catch (error) {
+    throw new ExecSetupError(`cannot start the container init: ${(error as Error).message}`, { cause: error });
+  }
   const status: StartedInit['status'] = { text: '' };
   // Read from the start: the pool learns from the `waiting` line whether spares are ready in time.
   (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
     status.text += chunk.toString('utf8');
     status.onStatus?.();
   });
-  child.on('exit', () => (ended = true));
-  child.on('error', (err) => {
-    ended = true;
-    spawnError = err;
-  });
-  // Listening from the start: an init that dies while idle must not leave a later driver waiting for a past event.
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('close', (code, signal) => {
-      if (spawnError === undefined) resolve({ code, signal });
-      else reject(new ExecSetupError(`cannot start the container init: ${spawnError.message}`, { cause: spawnError }));
-    });
-  });
+  // Watched from the start: an init that dies while idle must not leave a later driver waiting for a past event.
+  const { closed } = child;
   closed.catch(() => undefined);
-  return { child, ended: () => ended, loaded: () => status.text.includes('"kind":"waiting"'), status, closed };
+  return { child, ended: () => child.exited(), loaded: () => status.text.includes('"kind":"waiting"'), status, closed };
 }
 
 /** Lets the builder exit while `init` idles (PDEATHSIG then ends it), or holds the builder again once it is used. */
 export function holdBuilder(init: StartedInit, hold: boolean): void {
-  for (const target of [init.child, ...init.child.stdio]) {
-    const handle = target as { ref?: () => void; unref?: () => void } | null;
-    if (hold) handle?.ref?.();
-    else handle?.unref?.();
-  }
+  if (hold) init.child.ref();
+  else init.child.unref();
 }
 
 /** Kills an init that will not be driven (or no longer is) and waits until it and its pipes are gone. */
@@ -127,7 +119,7 @@ export async function stopInit(init: StartedInit): Promise<void> {
   init.child.kill('SIGKILL');
   // Unread pipes never see their end, and 'close' waits for all of them: drain whatever the init wrote.
   for (const pipe of init.child.stdio) {
-    if (pipe !== null && pipe !== undefined && 'resume' in pipe) pipe.resume();
+    if ('resume' in pipe) pipe.resume();
   }
   await init.closed.catch(() => undefined);
 }

@@ -48,6 +48,10 @@ const c = {
   posix_spawn_file_actions_init: bind('int posix_spawn_file_actions_init(void *fa)'),
   posix_spawn_file_actions_adddup2: bind('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)'),
   posix_spawn_file_actions_addopen: bind('int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, uint32_t mode)'),
+  posix_spawn_file_actions_addchdir_np: bind('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)'),
+  posix_spawn_file_actions_destroy: bind('int posix_spawn_file_actions_destroy(void *fa)'),
+  posix_spawnattr_destroy: bind('int posix_spawnattr_destroy(void *attr)'),
+  pipe2: bind('int pipe2(int *fds, int flags)'),
   fsopen: bind('int fsopen(const char *fsname, unsigned int flags)'),
   fsconfig: bind('int fsconfig(int fd, unsigned int cmd, const char *key, const char *value, int aux)'),
   fsmount: bind('int fsmount(int fd, unsigned int flags, unsigned int attr_flags)'),
@@ -116,7 +120,7 @@ export function prctl(option: number, a2: number, a3 = 0, a4 = 0, a5 = 0): numbe
   return check('prctl', String(option), c.prctl(option, a2, a3, a4, a5));
 }
 
-export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4 } as const;
+export const F = { DUPFD_CLOEXEC: 1030, GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4 } as const;
 export const O_NONBLOCK = 0o4000;
 
 export function fcntl(fd: number, cmd: number, arg: number): number {
@@ -211,6 +215,22 @@ export function waitAnyChild(): { pid: number; status: number } | null {
   return { pid, status: status[0] as number };
 }
 
+/** Reaps `pid` if it has exited, without blocking: its raw wait status, or null while it runs. */
+export function waitChild(pid: number): number | null {
+  const status = new Int32Array(1);
+  const ret = check('waitpid', `pid ${pid}`, c.waitpid(pid, status, WNOHANG));
+  return ret === 0 ? null : (status[0] as number);
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/** A pipe, both ends close-on-exec: [read end, write end]. */
+export function pipeCloexec(): [number, number] {
+  const fds = new Int32Array(2);
+  check('pipe2', '', c.pipe2(fds, O_CLOEXEC));
+  return [fds[0] as number, fds[1] as number];
+}
+
 /** What the child of spawnProcess starts with. */
 export interface SpawnOptions {
   /** dup2(from, to) in the child, in order. */
@@ -218,6 +238,8 @@ export interface SpawnOptions {
   /** Opened O_RDWR as fd 0 in the child after setsid (so a terminal becomes its controlling tty). */
   readonly openAsStdin?: string;
   readonly setsid: boolean;
+  /** The child's working directory. */
+  readonly cwd?: string;
 }
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -237,16 +259,26 @@ export function spawnProcess(path: string, argv: readonly string[], envp: readon
     if (err !== 0) throw new SysCallError(what, path, err);
   };
   spawnCheck('posix_spawnattr_init', c.posix_spawnattr_init(attr));
-  spawnCheck('posix_spawn_file_actions_init', c.posix_spawn_file_actions_init(actions));
-  const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0);
-  spawnCheck('posix_spawnattr_setflags', c.posix_spawnattr_setflags(attr, flags));
-  spawnCheck('posix_spawnattr_setsigdefault', c.posix_spawnattr_setsigdefault(attr, Buffer.alloc(128, 0xff)));
-  spawnCheck('posix_spawnattr_setsigmask', c.posix_spawnattr_setsigmask(attr, Buffer.alloc(128)));
-  if (opts.openAsStdin !== undefined) {
-    spawnCheck('posix_spawn_file_actions_addopen', c.posix_spawn_file_actions_addopen(actions, 0, opts.openAsStdin, O_RDWR, 0));
+  try {
+    spawnCheck('posix_spawn_file_actions_init', c.posix_spawn_file_actions_init(actions));
+    try {
+      const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0);
+      spawnCheck('posix_spawnattr_setflags', c.posix_spawnattr_setflags(attr, flags));
+      spawnCheck('posix_spawnattr_setsigdefault', c.posix_spawnattr_setsigdefault(attr, Buffer.alloc(128, 0xff)));
+      spawnCheck('posix_spawnattr_setsigmask', c.posix_spawnattr_setsigmask(attr, Buffer.alloc(128)));
+      if (opts.openAsStdin !== undefined) {
+        spawnCheck('posix_spawn_file_actions_addopen', c.posix_spawn_file_actions_addopen(actions, 0, opts.openAsStdin, O_RDWR, 0));
+      }
+      for (const [from, to] of opts.dup2) spawnCheck('posix_spawn_file_actions_adddup2', c.posix_spawn_file_actions_adddup2(actions, from, to));
+      if (opts.cwd !== undefined) spawnCheck('posix_spawn_file_actions_addchdir_np', c.posix_spawn_file_actions_addchdir_np(actions, opts.cwd));
+      const pid = new Int32Array(1);
+      spawnCheck('posix_spawn', c.posix_spawn(pid, path, actions, attr, [...argv, null], [...envp, null]));
+      return pid[0] as number;
+    } finally {
+      // The actions list is malloc'd by glibc: a builder spawns once per step.
+      c.posix_spawn_file_actions_destroy(actions);
+    }
+  } finally {
+    c.posix_spawnattr_destroy(attr);
   }
-  for (const [from, to] of opts.dup2) spawnCheck('posix_spawn_file_actions_adddup2', c.posix_spawn_file_actions_adddup2(actions, from, to));
-  const pid = new Int32Array(1);
-  spawnCheck('posix_spawn', c.posix_spawn(pid, path, actions, attr, [...argv, null], [...envp, null]));
-  return pid[0] as number;
 }
