@@ -1,5 +1,6 @@
 // Overlay snapshots on disk: committed ones are named by the layer chainID, active ones by owner pid.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, rmdirSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
@@ -17,6 +18,11 @@ export class OverlaySnapshotter implements Snapshotter {
   private readonly activeDir: string;
   /** Unpacks in flight, so two steps needing the same layer unpack it once. */
   private readonly unpacking = new Map<string, Promise<void>>();
+  /**
+   * Snapshots seen committed: each step asks for its whole chain, and a stat per layer per step adds up. Safe to
+   * remember: prune waits for running builds (leases), and this process's own remove() forgets.
+   */
+  private readonly present = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -48,10 +54,13 @@ export class OverlaySnapshotter implements Snapshotter {
     return chain.map((layer) => this.fsDirOf(layer.chainId)).reverse();
   }
 
-  private ensureUnpacked(layer: LayerRef, signal?: AbortSignal): Promise<void> {
+  private async ensureUnpacked(layer: LayerRef, signal?: AbortSignal): Promise<void> {
+    if (this.present.has(layer.chainId)) return;
     const running = this.unpacking.get(layer.chainId);
     if (running) return running;
-    const job = this.unpack(layer, signal).finally(() => this.unpacking.delete(layer.chainId));
+    const job = this.unpack(layer, signal)
+      .then(() => void this.present.add(layer.chainId))
+      .finally(() => this.unpacking.delete(layer.chainId));
     this.unpacking.set(layer.chainId, job);
     return job;
   }
@@ -85,11 +94,13 @@ export class OverlaySnapshotter implements Snapshotter {
     }
   }
 
+  // prepare() and the common discard() make and remove three empty directories per step: synchronous calls cost
+  // less than a thread-pool round trip each.
   async prepare(): Promise<ActiveSnapshot> {
     const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const dir = join(this.activeDir, id);
-    await mkdir(join(dir, 'fs'), { recursive: true });
-    await mkdir(join(dir, 'work'), { recursive: true });
+    mkdirSync(join(dir, 'fs'), { recursive: true });
+    mkdirSync(join(dir, 'work'));
     return { id, upperDir: join(dir, 'fs'), workDir: join(dir, 'work') };
   }
 
@@ -106,7 +117,18 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async discard(active: ActiveSnapshot): Promise<void> {
-    await rm(join(this.activeDir, active.id), { recursive: true, force: true });
+    const dir = join(this.activeDir, active.id);
+    // Most discarded snapshots are steps that changed nothing: an empty upper dir, and the kernel's scratch work dir.
+    try {
+      rmdirSync(join(dir, 'fs'));
+      rmSync(join(dir, 'work'), { recursive: true, force: true });
+      rmdirSync(dir);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'ENOENT' && code !== 'EEXIST') throw error;
+    }
+    await rm(dir, { recursive: true, force: true });
   }
 
   async cleanupStale(): Promise<void> {
@@ -126,6 +148,7 @@ export class OverlaySnapshotter implements Snapshotter {
   async remove(chainId: string): Promise<void> {
     // Rename first so a half-removed snapshot is never mistaken for a committed one.
     const target = join(this.committedDir, hexOf(chainId));
+    this.present.delete(chainId);
     const doomed = join(this.activeDir, `${process.pid}-remove-${randomBytes(6).toString('hex')}`);
     try {
       await rename(target, doomed);
