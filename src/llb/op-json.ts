@@ -20,37 +20,62 @@ function listOf(item: Encoder): Encoder {
   };
 }
 
+/** Which fields of a table a record holds as own enumerable properties, worked out for one list of its own keys. */
+interface KeyLayout {
+  readonly ownKeys: readonly string[];
+  /** By table index. */
+  readonly own: readonly boolean[];
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function recordOf<T>(fields: Fields<T>): Encoder {
   const table = fields as Readonly<Record<string, Encoder>>;
   // Sorted like writeDigestForm sorts (UTF-16 code units), with each key's `"key":` written once.
   const keys = Object.keys(table).sort();
-  const known = new Set(keys);
+  const indexOf = new Map(keys.map((key, i) => [key, i]));
   const encoders = keys.map((key) => table[key]!);
   const heads = keys.map((key) => `${JSON.stringify(key)}:`);
   const commaHeads = heads.map((head) => `,${head}`);
+  // Records made by one object literal list the same keys: checking one against the last layout is comparing lists.
+  let last: KeyLayout | undefined;
+  const layoutOf = (ownKeys: string[]): KeyLayout | undefined => {
+    if (last !== undefined && sameKeys(last.ownKeys, ownKeys)) return last;
+    const own = keys.map(() => false);
+    for (const key of ownKeys) {
+      const i = indexOf.get(key);
+      // A field the table does not know (an op built outside the types): the record takes the general path.
+      if (i === undefined) return undefined;
+      own[i] = true;
+    }
+    last = { ownKeys, own };
+    return last;
+  };
   return (w, value) => {
     if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return writeDigestForm(w, value);
     const record = value as Readonly<Record<string, unknown>>;
-    // Any field the table does not know (an op built outside the types) takes the general path.
-    let present = 0;
-    for (const key in record) {
-      if (!known.has(key) || !Object.hasOwn(record, key)) return writeDigestForm(w, value);
-      if (record[key] !== undefined) present++;
-    }
+    const layout = layoutOf(Object.keys(record));
+    if (layout === undefined) return writeDigestForm(w, value);
     const start = w.length;
     w.ascii('{');
     let written = 0;
     for (let i = 0; i < keys.length; i++) {
       const item = record[keys[i]!];
       if (item === undefined) continue;
+      // A field that is defined but not an own enumerable one (hidden or inherited) is one writeDigestForm leaves out.
+      if (!layout.own[i]) {
+        w.truncate(start);
+        return writeDigestForm(w, value);
+      }
       w.ascii(written === 0 ? heads[i]! : commaHeads[i]!);
       encoders[i]!(w, item);
       written++;
     }
-    // More fields written than enumerated means a non-enumerable one, which writeDigestForm leaves out.
-    if (written === present) return w.ascii('}');
-    w.truncate(start);
-    writeDigestForm(w, value);
+    w.ascii('}');
   };
 }
 

@@ -126,6 +126,21 @@ describe('op digests', () => {
     expect(makeVertex(both, [], 'x').digest).toBe(sha256Digest(digestFormJson({ op: both, inputs: [] })));
   });
 
+  it('hashes the digest form of records whatever shape came before them (same keys, other order, hidden or undefined fields)', () => {
+    const platform = { os: 'linux', architecture: 'amd64' };
+    const hiddenPlatform = Object.defineProperty({ kind: 'source-image', ref: 'busybox' }, 'platform', { value: platform, enumerable: false });
+    const sequence = [
+      { kind: 'source-image', ref: 'busybox', platform },
+      { ref: 'busybox', platform, kind: 'source-image' },
+      hiddenPlatform,
+      { kind: 'source-image', ref: 'busybox', platform: { ...platform, variant: undefined } },
+      { kind: 'source-image', ref: 'busybox', platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
+      { kind: 'source-image', ref: 'busybox', platform },
+      hiddenPlatform,
+    ] as Op[];
+    for (const op of sequence) expect(makeVertex(op, [], 'x').digest).toBe(sha256Digest(digestFormJson({ op, inputs: [] })));
+  });
+
   it('renames a vertex without touching its op, inputs or digest, and drops the old location', () => {
     const location = { file: 'Dockerfile', startLine: 1, endLine: 1 };
     const image = makeVertex({ kind: 'source-image', ref: 'busybox', platform: { os: 'linux', architecture: 'amd64' } }, [], 'a', { location, stage: 's' });
