@@ -48,7 +48,8 @@ export class StepCounter {
     this.index++;
     const width = String(this.total).length;
     const count = `${String(this.index).padStart(width, ' ')}/${this.total}`;
-    return `[${this.label === '' ? '' : `${this.label} `}${count}] ${onbuild ? 'ONBUILD ' : ''}${text}`;
+    // Joined into one flat string: concatenation would keep a rope of every piece alive with the vertex.
+    return ['[', this.label, this.label === '' ? '' : ' ', count, '] ', onbuild ? 'ONBUILD ' : '', text].join('');
   }
 }
 
