@@ -1,83 +1,100 @@
-// Per-step cgroup v1 directories: the devices policy Docker applies (raw devices denied), and later resource limits.
+// Per-step cgroups: the devices policy Docker applies (raw devices denied, v1 only), and the resource limits
+// (each controller on v1 where it is mounted as v1, else on cgroup2).
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExecSetupError } from './errors.js';
+import { limitFiles } from './cgroup-limits.js';
+import type { LimitController } from './cgroup-limits.js';
+import { hierarchyOf, parseCgroupMounts, parseControllerList, parseProcCgroup } from './cgroup-mounts.js';
+import type { CgroupMount, CgroupMounts, ProcCgroups } from './cgroup-mounts.js';
+import { createDevicesCgroup } from './cgroup-devices.js';
+import { ensureV2Parent } from './cgroup-v2.js';
+import { CgroupUnavailableError, ExecSetupError } from './errors.js';
 import type { ResourceLimits } from './types.js';
 
-/** runc's default device rules: mknod of anything (harmless without access), read/write only of the standard devices. */
-export const DEVICE_RULES: readonly string[] = [
-  'c *:* m',
-  'b *:* m',
-  'c 1:3 rwm', // null
-  'c 1:5 rwm', // zero
-  'c 1:7 rwm', // full
-  'c 1:8 rwm', // random
-  'c 1:9 rwm', // urandom
-  'c 5:0 rwm', // tty
-  'c 5:1 rwm', // console
-  'c 5:2 rwm', // ptmx
-  'c 136:* rwm', // pts
-  'c 10:200 rwm', // tun
-];
+export { CgroupUnavailableError } from './errors.js';
 
 export const KILN_CGROUP = 'kiln';
 
-/** Where each v1 controller of process `pid` lives, e.g. devices → /sys/fs/cgroup/devices/<its path>. */
-function cgroupDirsOf(pid: number | 'self'): Map<string, string> {
-  const mounts = new Map<string, { mountPoint: string; root: string }>();
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [pre, post] = line.split(' - ');
-    if (pre === undefined || post === undefined) continue;
-    const [fstype, , superOpts] = post.split(' ');
-    if (fstype !== 'cgroup' || superOpts === undefined) continue;
-    const fields = pre.split(' ');
-    const root = fields[3];
-    const mountPoint = fields[4];
-    if (root === undefined || mountPoint === undefined) continue;
-    for (const opt of superOpts.split(',')) mounts.set(opt, { mountPoint, root });
-  }
-  const dirs = new Map<string, string>();
-  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
-    const [, controllers, cgPath] = line.split(':');
-    if (controllers === undefined || cgPath === undefined || controllers === '') continue;
-    for (const controller of controllers.split(',')) {
-      const m = mounts.get(controller);
-      if (m === undefined) continue;
-      dirs.set(controller, path.join(m.mountPoint, path.relative(m.root, cgPath)));
-    }
-  }
-  return dirs;
+/** The controllers kiln makes step cgroups for: the devices policy (v1 only) and the limits. */
+const KILN_CONTROLLERS = ['devices', 'memory', 'cpu', 'pids'] as const;
+
+interface CgroupLayout {
+  readonly mounts: CgroupMounts;
+  /** What the cgroup2 top offers (its cgroup.controllers); empty without a cgroup2 mount. */
+  readonly v2Controllers: ReadonlySet<string>;
+  /** The builder's own cgroups: kiln's v1 step cgroups go below them. */
+  readonly own: ProcCgroups;
 }
 
-let cgroupDirs: Map<string, string> | undefined;
+let layout: CgroupLayout | undefined;
 
-/** The v1 directory of `controller` under which kiln creates its step cgroups, or undefined when there is none. */
+function cgroupLayout(): CgroupLayout {
+  if (layout === undefined) {
+    const mounts = parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
+    const v2Controllers = mounts.v2 === undefined ? new Set<string>() : parseControllerList(readFileSync(path.join(mounts.v2.mountPoint, 'cgroup.controllers'), 'utf8'));
+    layout = { mounts, v2Controllers, own: parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')) };
+  }
+  return layout;
+}
+
+/** The host directory of cgroup `cgPath` in a hierarchy mounted as `mount`. */
+function dirIn(mount: CgroupMount, cgPath: string): string {
+  return path.join(mount.mountPoint, path.relative(mount.root, cgPath));
+}
+
+/** Where kiln's step cgroups of one controller go: `<own v1 cgroup>/kiln`, or `<cgroup2 mount>/kiln`. */
+type KilnParent = { readonly version: 1; readonly parent: string } | { readonly version: 2; readonly parent: string; readonly mount: CgroupMount };
+
+function kilnParentOf(controller: string): KilnParent | undefined {
+  const { mounts, v2Controllers, own } = cgroupLayout();
+  const version = hierarchyOf(controller, mounts, v2Controllers);
+  if (version === 1) {
+    const mount = mounts.v1.get(controller);
+    const cgPath = own.v1.get(controller);
+    return mount === undefined || cgPath === undefined ? undefined : { version, parent: path.join(dirIn(mount, cgPath), KILN_CGROUP) };
+  }
+  if (version === 2 && mounts.v2 !== undefined) return { version, parent: path.join(mounts.v2.mountPoint, KILN_CGROUP), mount: mounts.v2 };
+  return undefined;
+}
+
+/** The directory under which kiln creates its step cgroups of `controller` (v1 or cgroup2), or undefined when there is none. */
 export function kilnCgroupParent(controller: string): string | undefined {
-  cgroupDirs ??= cgroupDirsOf('self');
-  const own = cgroupDirs.get(controller);
-  return own === undefined ? undefined : path.join(own, KILN_CGROUP);
+  return kilnParentOf(controller)?.parent;
 }
 
 /**
- * True when the kernel accounts swap per cgroup (v1 memory.memsw.*, which needs swapaccount=1 on older kernels), so
- * a memory+swap limit can be set. Without it docker limits memory alone and says so; kiln does the same.
+ * True when the kernel accounts swap per cgroup, so a memory+swap limit can be set: v1 memory.memsw.* (needs
+ * swapaccount=1 on older kernels), or cgroup2 memory.swap.max (which only non-top cgroups have, hence the kiln
+ * parent is prepared first). Without it docker limits memory alone and says so; kiln does the same.
  */
 export function swapLimitSupported(): boolean {
-  const parent = kilnCgroupParent('memory');
-  return parent !== undefined && existsSync(path.join(path.dirname(parent), 'memory.memsw.limit_in_bytes'));
+  const where = kilnParentOf('memory');
+  if (where === undefined) return false;
+  if (where.version === 1) return existsSync(path.join(path.dirname(where.parent), 'memory.memsw.limit_in_bytes'));
+  return existsSync(path.join(ensureV2Parent(where.mount.mountPoint, KILN_CGROUP, ['memory']), 'memory.swap.max'));
 }
 
 /**
  * The kiln step cgroups a running container is in, by controller (what `docker exec` joins): empty when its
- * controllers are all kiln's own (no limits, no devices policy).
+ * controllers are all kiln's own (no limits, no devices policy). Controllers served by cgroup2 share one directory.
  */
 export function stepCgroupsOf(pid: number): Map<string, string> {
+  const { mounts } = cgroupLayout();
+  const theirs = parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
   const out = new Map<string, string>();
-  for (const [controller, dir] of cgroupDirsOf(pid)) {
-    const parent = kilnCgroupParent(controller);
-    if (parent !== undefined && path.dirname(dir) === parent) out.set(controller, dir);
+  for (const controller of KILN_CONTROLLERS) {
+    const where = kilnParentOf(controller);
+    if (where === undefined) continue;
+    let dir: string | undefined;
+    if (where.version === 2) dir = theirs.v2 === undefined ? undefined : dirIn(where.mount, theirs.v2);
+    else {
+      const mount = mounts.v1.get(controller);
+      const cgPath = theirs.v1.get(controller);
+      dir = mount === undefined || cgPath === undefined ? undefined : dirIn(mount, cgPath);
+    }
+    if (dir !== undefined && path.dirname(dir) === where.parent) out.set(controller, dir);
   }
   return out;
 }
@@ -95,32 +112,17 @@ export interface StepCgroup {
   release(): Promise<void>;
 }
 
-/** A cgroup v1 limit the kernel cannot enforce here (no such controller). */
-export class CgroupUnavailableError extends ExecSetupError {}
+const LIMIT_FLAGS: Readonly<Record<LimitController, string>> = { memory: '--memory', cpu: '--cpus', pids: '--pids-limit' };
 
-/** Remembers a failure to set up the devices cgroup (e.g. a read-only /sys/fs/cgroup) so it is not retried per step. */
-let devicesUnavailable = false;
-
-const CFS_PERIOD_US = 100_000;
-
-/** The control files to write per controller for the requested limits (docker run --memory/--cpus/--pids-limit). */
-function limitFiles(limits: ResourceLimits): Map<string, [string, string][]> {
-  const out = new Map<string, [string, string][]>();
-  if (limits.memoryBytes !== undefined) {
-    // The plain limit first: the kernel refuses a memory+swap limit below the memory limit in force.
-    const memory: [string, string][] = [['memory.limit_in_bytes', String(Math.floor(limits.memoryBytes))]];
-    if (limits.memorySwapBytes !== undefined) memory.push(['memory.memsw.limit_in_bytes', limits.memorySwapBytes < 0 ? '-1' : String(Math.floor(limits.memorySwapBytes))]);
-    out.set('memory', memory);
-  }
-  if (limits.cpus !== undefined) {
-    const quota = Math.max(1000, Math.round(limits.cpus * CFS_PERIOD_US));
-    out.set('cpu', [
-      ['cpu.cfs_period_us', String(CFS_PERIOD_US)],
-      ['cpu.cfs_quota_us', String(quota)],
-    ]);
-  }
-  if (limits.pids !== undefined) out.set('pids', [['pids.max', String(Math.floor(limits.pids))]]);
-  return out;
+function unavailable(controller: LimitController): CgroupUnavailableError {
+  const { mounts, v2Controllers } = cgroupLayout();
+  const v2 =
+    mounts.v2 === undefined
+      ? 'no cgroup2 hierarchy is mounted'
+      : `the cgroup2 hierarchy at ${mounts.v2.mountPoint} does not offer it (its cgroup.controllers: ${[...v2Controllers].join(' ') || 'none'})`;
+  return new CgroupUnavailableError(
+    `cannot apply the ${controller} limit (${LIMIT_FLAGS[controller]}): no cgroup v1 ${controller} hierarchy is mounted and ${v2}; mount the controller or run without the limit`,
+  );
 }
 
 export interface StepCgroupOptions {
@@ -135,18 +137,9 @@ export async function createStepCgroup(id: string, opts: StepCgroupOptions): Pro
   // dirs[0, firstLimit) is the devices policy (if any), the rest the limits.
   let firstLimit = 0;
   try {
-    if (opts.devices && !devicesUnavailable) devices = await createDevicesCgroup(id, dirs);
+    if (opts.devices) devices = await createDevicesCgroup(kilnCgroupParent('devices'), id, dirs);
     firstLimit = dirs.length;
-    for (const [controller, files] of limitFiles(opts.limits ?? {})) {
-      const parent = kilnCgroupParent(controller);
-      if (parent === undefined || !existsSync(path.dirname(parent))) {
-        throw new CgroupUnavailableError(`cannot apply the ${controller} limit: no cgroup v1 ${controller} controller is mounted on this host`);
-      }
-      const dir = path.join(parent, id);
-      await mkdir(dir, { recursive: true });
-      dirs.push(dir);
-      for (const [file, value] of files) await writeFile(path.join(dir, file), value);
-    }
+    await createLimitCgroups(id, opts.limits ?? {}, dirs);
   } catch (err) {
     await removeCgroupDirs(dirs);
     throw err;
@@ -161,55 +154,33 @@ export async function createStepCgroup(id: string, opts: StepCgroupOptions): Pro
   };
 }
 
-/** Parents known to carry exactly DEVICE_RULES (children inherit a parent's device list when created). */
-const devicesParentsReady = new Set<string>();
-
-async function writeDeviceRules(dir: string): Promise<void> {
-  await writeFile(path.join(dir, 'devices.deny'), 'a');
-  for (const rule of DEVICE_RULES) await writeFile(path.join(dir, 'devices.allow'), rule);
-}
-
 /**
- * Puts runc's device rules on the shared kiln parent so a step cgroup needs only a mkdir. Returns false when the
- * parent cannot take them: the kernel refuses to change a device cgroup's default once it has children
- * (EINVAL), e.g. steps of another builder; the caller then writes the rules on each step's own cgroup.
+ * One directory per v1 controller (each is its own hierarchy), and one cgroup2 directory holding every limit that
+ * cgroup2 serves. Each made directory is pushed to `dirs` at once, so the caller can remove it on failure.
  */
-async function ensureDevicesParent(parent: string): Promise<boolean> {
-  if (devicesParentsReady.has(parent)) return true;
-  await mkdir(parent, { recursive: true });
-  const current = (await readFile(path.join(parent, 'devices.list'), 'utf8')).trim().split('\n');
-  if (current.join('\n') !== DEVICE_RULES.join('\n')) {
-    try {
-      await writeDeviceRules(parent);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;
-      throw err;
+async function createLimitCgroups(id: string, limits: ResourceLimits, dirs: string[]): Promise<void> {
+  const files = { 1: limitFiles(limits, 1), 2: limitFiles(limits, 2) };
+  const onV2: LimitController[] = [];
+  let v2Mount: CgroupMount | undefined;
+  for (const controller of files[1].keys()) {
+    const where = kilnParentOf(controller);
+    if (where === undefined || (where.version === 1 && !existsSync(path.dirname(where.parent)))) throw unavailable(controller);
+    if (where.version === 2) {
+      onV2.push(controller);
+      v2Mount = where.mount;
+      continue;
     }
-  }
-  devicesParentsReady.add(parent);
-  return true;
-}
-
-async function createDevicesCgroup(id: string, dirs: string[]): Promise<boolean> {
-  const parent = kilnCgroupParent('devices');
-  if (parent === undefined || !existsSync(path.dirname(parent))) return false;
-  const dir = path.join(parent, id);
-  try {
-    const inherited = await ensureDevicesParent(parent);
-    mkdirSync(dir);
+    const dir = path.join(where.parent, id);
+    await mkdir(dir, { recursive: true });
     dirs.push(dir);
-    if (!inherited) await writeDeviceRules(dir);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // Not allowed here (nested container, read-only cgroupfs): fall back to dropping CAP_MKNOD.
-    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
-    devicesUnavailable = true;
-    if (dirs.at(-1) === dir) {
-      dirs.pop();
-      await rmdir(dir);
-    }
-    return false;
+    for (const [file, value] of files[1].get(controller) ?? []) await writeFile(path.join(dir, file), value);
+  }
+  if (v2Mount === undefined) return;
+  const dir = path.join(ensureV2Parent(v2Mount.mountPoint, KILN_CGROUP, onV2), id);
+  mkdirSync(dir);
+  dirs.push(dir);
+  for (const controller of onV2) {
+    for (const [file, value] of files[2].get(controller) ?? []) await writeFile(path.join(dir, file), value);
   }
 }
 

@@ -22,6 +22,9 @@ export class ContainerStartError extends KilnError {
 /** The namespace tooling or the init itself failed before reporting anything (util-linux missing, init crashed). */
 export class ExecSetupError extends KilnError {}
 
+/** A resource limit this host cannot enforce: neither cgroup v1 nor cgroup2 offers its controller to kiln. */
+export class CgroupUnavailableError extends ExecSetupError {}
+
 /** A COPY / ADD / mkdir action failed inside the file-op namespace; the message is the action's own error text. */
 export class FileOpError extends KilnError {
   constructor(

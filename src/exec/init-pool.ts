@@ -72,8 +72,10 @@ export class InitPool {
    * (a build's next step need not wait for an rmdir), finished by close(). Nothing of it is in use any more.
    */
   async finish(used: StepInit): Promise<void> {
-    const cleanup = releaseStep(used);
-    if (!this.prewarm || this.closed) return cleanup;
+    if (!this.prewarm || this.closed) return releaseStep(used);
+    // Begun on a later turn of the event loop: the removal makes some synchronous calls, which the step's own
+    // continuation (its layer, its cache record) should not wait behind.
+    const cleanup = new Promise<void>((resolve) => setImmediate(resolve)).then(() => releaseStep(used));
     this.cleanups.add(cleanup);
     cleanup.then(
       () => this.cleanups.delete(cleanup),

@@ -86,7 +86,8 @@ function watch(pid: number, directions: readonly PipeDirection[], fds: readonly 
   );
   let exit: ChildExit | undefined;
   let held = true;
-  let retry: NodeJS.Timeout | undefined;
+  let retry: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  let attempts = 0;
   const outputs = stdio.filter((_, i) => directions[i] === 'out');
   const closed = new Promise<ChildExit>((resolve, reject) => {
     // The child holds its `out` pipes until it exits, so once they are all closed its end is at most moments away.
@@ -95,7 +96,9 @@ function watch(pid: number, directions: readonly PipeDirection[], fds: readonly 
       try {
         const status = waitChild(pid);
         if (status === null) {
-          retry = setTimeout(reap, 1);
+          // Its pipes close a moment before it becomes a zombie: try again on the next turns of the event loop,
+          // then every millisecond (a wait the step pays, so not a timer from the start).
+          retry = ++attempts < 100 ? setImmediate(reap) : setTimeout(reap, 1);
           if (!held) retry.unref();
           return;
         }
