@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { cacheKeyOf } from '../cache/cache-key.js';
+import type { CacheRecord } from '../cache/types.js';
 import { KilnError } from '../errors.js';
 import type { ExecMount, FileSource, NetworkMode } from '../exec/types.js';
 import type { Digest, Op, Vertex } from '../llb/types.js';
@@ -32,6 +33,12 @@ export class Solver {
   private readonly limit: LimitFunction;
   private readonly abort = new AbortController();
   private firstError: unknown;
+  /**
+   * Cache records being written, by key. A step's record is written in the background: the next step need not wait
+   * for its fsync. solveRoot waits for all of them, so a finished build has its cache on disk; a crash only loses
+   * records, each of which is written whole or not at all.
+   */
+  private readonly recording = new Map<string, { readonly layers: readonly LayerRef[]; readonly written: Promise<void> }>();
 
   constructor(
     private readonly deps: SolverDeps,
@@ -47,12 +54,23 @@ export class Solver {
     try {
       const result = await this.solve(root);
       if (result.kind !== 'layers') throw new KilnError(`the build target ${root.name} is not a filesystem`);
+      await Promise.all([...this.recording.values()].map((record) => record.written));
       return result;
     } catch (error) {
       this.abort.abort();
-      await Promise.allSettled([...this.results.values()]);
+      await Promise.allSettled([...this.results.values(), ...[...this.recording.values()].map((record) => record.written)]);
       throw this.firstError ?? error;
     }
+  }
+
+  /** Writes a step's cache record in the background (see `recording`); a failure fails the build in solveRoot. */
+  private record(vertex: Vertex, record: CacheRecord): void {
+    const written = this.deps.cache.put(record).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StepFailedError(vertex, `the step ran, but its cache record could not be written: ${reason}`, { cause: error });
+    });
+    written.catch(() => undefined);
+    this.recording.set(record.key, { layers: record.layers, written });
   }
 
   /** Whether the vertex's step added a layer on top of its root input (for history's empty_layer). */
@@ -208,6 +226,11 @@ export class Solver {
     const key = cacheKeyOf(op, labels);
     const skipCache = this.opts.noCache || (vertex.stage !== undefined && this.opts.noCacheStages?.has(vertex.stage) === true);
     if (!skipCache) {
+      const recording = this.recording.get(key);
+      if (recording) {
+        sink.emit({ kind: 'vertex-cached', id: vertex.digest, name: vertex.name, ...locationOf(vertex) });
+        return { kind: 'layers', layers: recording.layers, cached: true };
+      }
       const record = await this.deps.cache.get(key);
       if (record && (await this.blobsPresent(record.layers))) {
         await this.deps.cache.touch(key);
@@ -255,7 +278,7 @@ export class Solver {
     sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started, ...locationOf(vertex) });
     try {
       const layers = await this.execute(vertex, op, parent, inputs);
-      await this.deps.cache.put({ key, layers, createdAt: new Date().toISOString(), name: vertex.name, inputs: labels });
+      this.record(vertex, { key, layers, createdAt: new Date().toISOString(), name: vertex.name, inputs: labels });
       sink.emit({ kind: 'vertex-done', id: vertex.digest, name: vertex.name, durationMs: Date.now() - started });
       return { kind: 'layers', layers, cached: false };
     } catch (error) {

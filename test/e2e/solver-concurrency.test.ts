@@ -1,4 +1,5 @@
 // The solver's concurrency through real builds: parallel branches, shared identical steps, clean cancellation.
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -86,5 +87,33 @@ describe('concurrent solving', () => {
       }
     }
     expect(runs).toBe('ran\n');
+  });
+
+  it('writes each step\'s cache record while the next step runs, and has them all on disk when the build ends', async () => {
+    const dir = await context({ Dockerfile: 'FROM busybox\nRUN echo 1 > /one\nRUN echo 2 > /two\nRUN echo 3 > /three\n' });
+    const recordsBefore = (await readdir(join(kiln.root, 'cache'))).filter((name) => name.endsWith('.json')).length;
+    expect((await runKiln(['build', dir], { root: kiln.root })).code).toBe(0);
+    const records = (await readdir(join(kiln.root, 'cache'))).filter((name) => name.endsWith('.json'));
+    expect(records.length).toBe(recordsBefore + 3);
+    expect(records.some((name) => name.startsWith('.tmp'))).toBe(false);
+    const again = await runKiln(['build', '--progress=plain', dir], { root: kiln.root });
+    expect(again.stderr.match(/^#\d+ CACHED$/gm)?.length).toBe(4);
+  });
+
+  it('fails the build when a cache record cannot be written, though the steps themselves ran', async () => {
+    const dir = await context({ Dockerfile: 'FROM busybox\nRUN echo unrecordable > /x\n' });
+    const cacheDir = join(kiln.root, 'cache');
+    // Immutable: not even root can add a file there, while existing records stay readable.
+    execFileSync('chattr', ['+i', cacheDir]);
+    try {
+      const result = await runKiln(['build', '--progress=plain', dir], { root: kiln.root });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^#2 DONE/m);
+      expect(result.stderr).toContain('Dockerfile:2: [2/2] RUN echo unrecordable > /x: the step ran, but its cache record could not be written');
+      expect(result.stderr).toContain(cacheDir);
+      expect(result.stderr).toMatch(/EPERM|operation not permitted/i);
+    } finally {
+      execFileSync('chattr', ['-i', cacheDir]);
+    }
   });
 });
