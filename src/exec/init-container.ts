@@ -10,7 +10,7 @@ import { forwardSignals, runUnderInit } from './init-reaper.js';
 import { handOverPty } from './pty.js';
 import type { ContainerInitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
-import { MNT_DETACH, MS, chdir, dup2, fchdir, mount, pivotRoot, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
+import { MNT_DETACH, MS, becomeUserForExec, chdir, dup2, fchdir, mount, pivotRoot, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
 import { bringLoopbackUp } from './loopback.js';
 import { maskKernelPaths } from './masked-paths.js';
 import { mountOverlay } from './overlay-mount.js';
@@ -63,10 +63,15 @@ export async function runContainerInit(spec: ContainerInitSpec, staged?: StagedK
     dropBoundingCaps(spec.devicesCgroup ? DEFAULT_CAPS : DEFAULT_CAPS.filter((cap) => cap !== CAP.MKNOD), capLast);
     setNoNewPrivs();
   }
-  // glibc applies these to every thread of the init, so with process.init the init itself runs as the user (as tini does).
-  setgroups(groupsOf(user));
-  setresgid(user.gid);
-  setresuid(user.uid);
+  if (spec.process.init) {
+    // glibc applies these to every thread of the init, so the init itself runs as the user (as tini does).
+    setgroups(groupsOf(user));
+    setresgid(user.gid);
+    setresuid(user.uid);
+  } else {
+    // This thread execs the command next, and the command keeps only its credentials.
+    becomeUserForExec(user.gid, groupsOf(user), user.uid);
+  }
   // Listening before 'ready': the builder forwards signals from then on, and the kernel drops those PID 1 has no handler for.
   const forwarder = spec.process.init ? forwardSignals() : undefined;
   sendStatus({ kind: 'ready', pid: hostPid });
