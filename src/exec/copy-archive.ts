@@ -1,7 +1,7 @@
 // ADD of a local tar archive: detect it (plain, gzip, bzip2, xz, zstd) and extract it into the destination, never outside the root.
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, chmod, constants, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,7 @@ import { cleanPath } from '../disk/path-pattern.js';
 import { resolveInRoot } from '../disk/resolve-in-root.js';
 import { makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../sys/index.js';
 import { ArchiveBreakoutError } from './copy-errors.js';
+import { locateTool } from './host-tools.js';
 import { mkdirAllInRoot, type Owner } from './copy-mkdir.js';
 
 export type ArchiveCompression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -53,19 +54,6 @@ async function readHead(stream: Readable, size: number): Promise<Buffer> {
   return Buffer.concat(chunks).subarray(0, size);
 }
 
-async function findTool(name: string): Promise<string | null> {
-  for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(':')) {
-    const candidate = path.join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      continue;
-    }
-  }
-  return null;
-}
-
 /** The archive's bytes, decompressed. Streams: nothing is held in memory beyond a chunk. */
 async function openDecompressed(hostPath: string, compression: ArchiveCompression, shownAs: string): Promise<Readable> {
   const file = createReadStream(hostPath);
@@ -75,8 +63,8 @@ async function openDecompressed(hostPath: string, compression: ArchiveCompressio
     pipeline(file, createGunzip(), out).catch((err: unknown) => out.destroy(err as Error));
     return out;
   }
-  const tool = await findTool(TOOLS[compression]);
-  if (tool === null) {
+  const tool = locateTool(TOOLS[compression]);
+  if (tool === undefined) {
     file.destroy();
     throw new NotSupportedError(`ADD ${shownAs}: ${compression}-compressed archives need the "${TOOLS[compression]}" program, which is not installed`);
   }

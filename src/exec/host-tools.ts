@@ -6,13 +6,20 @@ import { ExecSetupError } from './errors.js';
 
 const TOOL_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
 
-/** A util-linux tool on PATH or in the usual system dirs; `purpose` completes "kiln needs it to …". */
-export function findTool(name: string, purpose: string): string {
+/** A host program on PATH or in the usual system dirs, or undefined when it is not installed. */
+export function locateTool(name: string): string | undefined {
   for (const dir of [...(process.env.PATH ?? '').split(':').filter((d) => d !== ''), ...TOOL_DIRS]) {
     const p = path.join(dir, name);
     if (existsSync(p)) return p;
   }
-  throw new ExecSetupError(`${name} (util-linux) is not installed; kiln needs it to ${purpose}`);
+  return undefined;
+}
+
+/** A util-linux tool (see locateTool); `purpose` completes "kiln needs it to …". */
+export function findTool(name: string, purpose: string): string {
+  const found = locateTool(name);
+  if (found === undefined) throw new ExecSetupError(`${name} (util-linux) is not installed; kiln needs it to ${purpose}`);
+  return found;
 }
 
 /**
