@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { KilnError, UsageError } from '../errors.js';
-import { createExecutor, swapLimitSupported } from '../exec/index.js';
+import { DEFAULT_PATH, createExecutor, swapLimitSupported } from '../exec/index.js';
 import type { ContainerHandle } from '../exec/types.js';
 import { defaultKilnRoot, openKilnRoot } from '../engine/kiln-root.js';
 import { loadLocalImage } from '../engine/local-images.js';
@@ -41,13 +41,11 @@ const RUN_FLAGS = {
   ...HEALTH_FLAGS,
 } as const;
 
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
 /** docker's rule: image Env, then --env-file, then -e, each overriding by name; PATH always present. */
 function mergeEnv(layers: ReadonlyArray<readonly string[]>): string[] {
   const merged = new Map<string, string>();
   for (const layer of layers) for (const entry of layer) merged.set(entry.split('=', 1)[0]!, entry);
-  if (!merged.has('PATH')) merged.set('PATH', DEFAULT_PATH);
+  if (!merged.has('PATH')) merged.set('PATH', `PATH=${DEFAULT_PATH}`);
   return [...merged.values()];
 }
 

@@ -2,6 +2,7 @@
 export { createExecutor } from './lazy-executor.js';
 export type { ExecutorOptions } from './executor.js';
 export { cleanupStaleExecState } from './stale-state.js';
+export { DEFAULT_PATH } from './command-path.js';
 export { swapLimitSupported } from './cgroup.js';
 export { ContainerGoneError, probeContainer } from './health-probe.js';
 export type { HealthProbeResult, HealthProbeTarget } from './health-probe.js';
