@@ -67,7 +67,7 @@ describe('build errors', () => {
   });
 
   it('SIGINT during a long RUN stops the build, kills the container and unmounts everything', async () => {
-    const context = await contextWith('FROM busybox\nRUN echo started && sleep 300\n');
+    const context = await contextWith('FROM busybox\nRUN echo started && sleep 311\n');
     let sent = false;
     const result = await runKiln(['build', '--progress=plain', '-t', 'interrupted', context], {
       root: kiln.root,
@@ -83,7 +83,7 @@ describe('build errors', () => {
     expect(sent).toBe(true);
     expect(result.code).not.toBe(0);
     expect(await imageNames()).not.toContain('interrupted');
-    expect(await processesMentioning('sleep 300')).toEqual([]);
+    expect(await processesMentioning('sleep 311')).toEqual([]);
     await expectNothingLeftBehind();
   });
 });
