@@ -56,11 +56,15 @@ export class InitPool {
       taken = undefined;
     }
     let spares = this.spares.get(key) ?? 1;
-    if (taken !== undefined && !taken.init.loaded()) spares = Math.min(MAX_SPARES, spares + 1);
+    if (taken !== undefined && !taken.init.loaded()) {
+      // Started in the background, it is now what the step waits for.
+      taken.init.hurry();
+      spares = Math.min(MAX_SPARES, spares + 1);
+    }
     this.spares.set(key, spares);
     taken ??= await this.start(namespaces, SANDBOX);
     while (this.prewarm && !this.closed && queue.length < spares) {
-      const next = this.start(namespaces, SANDBOX);
+      const next = this.start(namespaces, SANDBOX, true);
       next.catch(() => undefined);
       queue.push(next);
     }
@@ -97,12 +101,13 @@ export class InitPool {
     await Promise.all(cleanups);
   }
 
-  private async start(namespaces: readonly string[], cgroupOptions: StepCgroupOptions): Promise<StepInit> {
+  /** A new init; a `spare` one starts at background priority (see spawn-init.ts). */
+  private async start(namespaces: readonly string[], cgroupOptions: StepCgroupOptions, spare = false): Promise<StepInit> {
     const step = await createStepDir(this.stateDir);
     let cgroup: StepCgroup | undefined;
     try {
       cgroup = await createStepCgroup(step.id, cgroupOptions);
-      const init = startInit(namespaces, step.dir, cgroup.policyProcsFiles);
+      const init = startInit(namespaces, step.dir, cgroup.policyProcsFiles, spare);
       // An idle init must not keep the builder alive: if the builder exits without close(), PDEATHSIG ends the init.
       holdBuilder(init, false);
       return { init, step, cgroup };

@@ -91,3 +91,7 @@ export function parseStatusLines(text: string): StatusMessage[] {
   }
   return out;
 }
+
+/** The init's environment variable holding the nice value to take back once loaded: the builder's own, so that
+ * `nice kiln build` runs its steps niced (a spare init starts at the lowest priority). */
+export const INIT_NICE_VAR = 'KILN_NICE';

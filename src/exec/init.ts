@@ -3,10 +3,11 @@
 // pipe (fd 3) and either execs the command or applies file actions and exits.
 import { readFileSync, readSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ContainerStartError } from './errors.js';
-import { FD } from './init-protocol.js';
+import { FD, INIT_NICE_VAR } from './init-protocol.js';
 import type { InitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
 import { F, O_NONBLOCK, declareAllSyscalls, fcntl } from './syscalls.js';
@@ -40,6 +41,9 @@ async function main(): Promise<number> {
   await access('/');
   // Everything a step runs is compiled now: the first init after a build leaves the code cache for the next ones.
   (globalThis as { kilnSaveCodeCache?: () => void }).kilnSaveCodeCache?.();
+  // A spare starts at the lowest priority (spawn-init.ts); waiting, it takes the builder's back, so that the step
+  // handed to it, and the command it execs (which keeps this thread's nice value), run as the builder does.
+  setPriority(Number(process.env[INIT_NICE_VAR] ?? 0));
   sendStatus({ kind: 'waiting' });
   const specPath = readSpecPath();
   if (specPath === undefined) return 0;

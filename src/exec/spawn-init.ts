@@ -1,9 +1,11 @@
 // Builder side of one init run: spawn setpriv → unshare → node init, hand it its spec, stream its output, collect status.
+import { readFileSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ExecSetupError } from './errors.js';
 import { builtFile, findTool, kilnDistDir } from './host-tools.js';
-import { parseStatusLines } from './init-protocol.js';
+import { INIT_NICE_VAR, parseStatusLines } from './init-protocol.js';
 import { spawnPiped } from './pipe-spawn.js';
 import type { PipeDirection, PipedChild } from './pipe-spawn.js';
 import type { StatusMessage } from './init-protocol.js';
@@ -19,6 +21,8 @@ export interface StartedInit {
   readonly child: PipedChild;
   /** True once the process has exited (or failed to spawn). */
   readonly ended: () => boolean;
+  /** Gives a background init that is still loading the normal priority back: a step is waiting for it. */
+  readonly hurry: () => void;
   /** True once the init has loaded everything and waits for its spec (its `waiting` status line). */
   readonly loaded: () => boolean;
   /** The status pipe's text so far; `onStatus` is called after each new chunk (the driver's hook). */
@@ -72,7 +76,7 @@ export function initScriptPath(): string {
  * goes away with the step. The init joins the cgroups of `cgroupProcs` while it waits for its spec. Every fd is a
  * pipe, whatever the run turns out to need: the spec says which to use.
  */
-export function startInit(namespaces: readonly string[], cwd: string, cgroupProcs: readonly string[] = []): StartedInit {
+export function startInit(namespaces: readonly string[], cwd: string, cgroupProcs: readonly string[] = [], background = false): StartedInit {
   tools ??= { setpriv: findTool('setpriv', 'create namespaces'), unshare: findTool('unshare', 'create namespaces') };
   const args = [
     // The container dies with the builder: PDEATHSIG kills unshare, whose --kill-child takes PID 1 and so the pid namespace.
@@ -90,10 +94,11 @@ export function startInit(namespaces: readonly string[], cwd: string, cgroupProc
   // reading OpenSSL's config file (~2.5 ms), which the init never needs (it makes no TLS calls).
   let child: PipedChild;
   try {
-    child = spawnPiped(tools.setpriv, args, { env: INIT_ENV, cwd, pipes: INIT_PIPES });
+    child = spawnPiped(tools.setpriv, args, { env: { ...INIT_ENV, [INIT_NICE_VAR]: String(getPriority()) }, cwd, pipes: INIT_PIPES });
   } catch (error) {
     throw new ExecSetupError(`cannot start the container init: ${(error as Error).message}`, { cause: error });
   }
+  if (background) lowerPriority(child.pid);
   const status: StartedInit['status'] = { text: '' };
   // Read from the start: the pool learns from the `waiting` line whether spares are ready in time.
   (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
@@ -103,7 +108,32 @@ export function startInit(namespaces: readonly string[], cwd: string, cgroupProc
   // Watched from the start: an init that dies while idle must not leave a later driver waiting for a past event.
   const { closed } = child;
   closed.catch(() => undefined);
-  return { child, ended: () => child.exited(), loaded: () => status.text.includes('"kind":"waiting"'), status, closed };
+  return { child, ended: () => child.exited(), hurry: () => hurryInit(child.pid), loaded: () => status.text.includes('"kind":"waiting"'), status, closed };
+}
+
+/**
+ * A spare init is started at the lowest priority: it is work ahead of need, and must not take the CPU from the
+ * step that runs now (a build's RUN command, or the step's own init on its critical path). Its children inherit
+ * the nice value; the init sets its own back to the builder's once loaded (see init.ts), before it can be handed a step.
+ */
+const BACKGROUND_NICE = 19;
+
+function lowerPriority(pid: number): void {
+  try {
+    setPriority(pid, BACKGROUND_NICE);
+  } catch {
+    // Gone already (it failed to start): its end is reported through `closed`.
+  }
+}
+
+/** The init is unshare's child: found through /proc, and given the builder's priority back if it is still loading. */
+function hurryInit(unsharePid: number): void {
+  try {
+    const children = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(' ');
+    for (const pid of children) if (pid !== '') setPriority(Number(pid), getPriority());
+  } catch {
+    // Gone, or between its exec and its fork: then it is either ended (reported through `closed`) or about to run.
+  }
 }
 
 /** Lets the builder exit while `init` idles (PDEATHSIG then ends it), or holds the builder again once it is used. */
