@@ -1,7 +1,7 @@
 // Per-step cgroups: the devices policy Docker applies (raw devices denied, v1 only), and the resource limits
 // (each controller on v1 where it is mounted as v1, else on cgroup2).
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { limitFiles } from './cgroup-limits.js';
@@ -191,7 +191,7 @@ export async function removeCgroupDirs(dirs: readonly string[], timeoutMs = 10_0
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        rmdirSync(dir);
+        await rmdir(dir);
         break;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -205,8 +205,10 @@ export async function removeCgroupDirs(dirs: readonly string[], timeoutMs = 10_0
   }
 }
 
-// A step's cgroup directories are made, polled and removed with synchronous calls: each is a few microseconds of
-// cgroupfs, where a thread-pool round trip per call cost the builder more, on every step.
+// A step's cgroup directories are made and polled with synchronous calls, on the step's critical path: a few
+// microseconds of cgroupfs each, where a thread-pool round trip cost more. Their removal runs in the background and
+// goes through the thread pool: an rmdir in cgroupfs waits for the kernel to take the cgroup offline (~2 ms here),
+// which would block the builder.
 
 /** The pids in a cgroup (empty when it is gone). */
 function readProcs(dir: string): string {
