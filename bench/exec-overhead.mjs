@@ -65,13 +65,13 @@ function runOnce(cmd, args, opts) {
   });
 }
 
-function runcRunner(network) {
-  const bundle = join(tmp, `bundle-${network}`);
+function runcRunner(network, args = ['true']) {
+  const bundle = join(tmp, `bundle-${network}-${args.length}`);
   mkdirSync(bundle);
   execFileSync('runc', ['spec'], { cwd: bundle });
   const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
   config.root = { path: rootfs, readonly: true };
-  config.process.args = ['true'];
+  config.process.args = args;
   config.process.terminal = false;
   config.hostname = 'bench';
   // runc's default spec has a network namespace (net=none); host networking drops it.
@@ -111,8 +111,10 @@ async function compare(network) {
 /**
  * Whole builds through the CLI with --no-cache: a Dockerfile of STEPS `RUN true` steps against the same Dockerfile
  * without them; the difference over STEPS is what one RUN step costs a build (init, overlay, diff, layer, commit).
+ * Each round also times STEPS back-to-back `runc run`s of what such a step runs (`/bin/sh -c true`, host network as
+ * a build step has): the machine's speed drifts, so each round's pair is compared, not two separate medians.
  */
-function perStepInBuilds(rounds) {
+async function perStepInBuilds(rounds) {
   const STEPS = 50;
   const root = join(tmp, 'kiln-root');
   const kiln = join(repo, 'bin', 'kiln');
@@ -132,10 +134,25 @@ function perStepInBuilds(rounds) {
     execFileSync(process.execPath, [kiln, 'build', '--no-cache', '--progress=plain', dir], { env, stdio: 'ignore' });
     return performance.now() - t0;
   };
+  const runc = runcRunner('host', ['/bin/sh', '-c', 'true']);
+  const runcSequence = async () => {
+    let total = 0;
+    for (let i = 0; i < STEPS; i++) total += await runc();
+    return total / STEPS;
+  };
   const perStep = [];
+  const runcPerContainer = [];
+  const ratios = [];
   build(withSteps);
-  for (let i = 0; i < rounds; i++) perStep.push((build(withSteps) - build(without)) / STEPS);
-  return stats(perStep);
+  await runcSequence();
+  for (let i = 0; i < rounds; i++) {
+    const kilnStep = (build(withSteps) - build(without)) / STEPS;
+    const runcStep = await runcSequence();
+    perStep.push(kilnStep);
+    runcPerContainer.push(runcStep);
+    ratios.push(kilnStep / runcStep);
+  }
+  return { kiln: stats(perStep), runc: stats(runcPerContainer), ratio: stats(ratios) };
 }
 
 const fmt = (s) => `median ${s.median.toFixed(1)} ms (p10 ${s.p10.toFixed(1)}, p90 ${s.p90.toFixed(1)})`;
@@ -147,7 +164,10 @@ try {
     console.log(`kiln, init started per run, network ${network}: ${fmt(fresh)}`);
     console.log(`runc run,                  network ${network}: ${fmt(runc)}`);
   }
-  console.log(`kiln build --no-cache, per RUN true step of 50 (5 builds): ${fmt(perStepInBuilds(5))}`);
+  const builds = await perStepInBuilds(5);
+  console.log(`kiln build --no-cache, per RUN true step of 50 (5 builds): ${fmt(builds.kiln)}`);
+  console.log(`runc run of /bin/sh -c true, 50 in a row, per container:  ${fmt(builds.runc)}`);
+  console.log(`kiln step / runc container, per round: median ${builds.ratio.median.toFixed(2)} (p10 ${builds.ratio.p10.toFixed(2)}, p90 ${builds.ratio.p90.toFixed(2)}); target <= 1`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
