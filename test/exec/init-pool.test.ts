@@ -1,5 +1,6 @@
 // A build's executor keeps an init started ahead of the next step: it is used, replaced, and gone after close().
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,5 +55,34 @@ describe('inits started ahead', () => {
     expect(status.code).toBe(0);
     expect(await stepDirs(stateDir)).toEqual([]);
     expect(await processesWorkingIn(stateDir)).toEqual([]);
+  });
+
+  it('spares load at the lowest priority, but every command runs at the builder\'s nice value', async () => {
+    const stateDir = join(fx.tmp, 'nice-state');
+    const own = getPriority();
+    // As `nice -n 3 kiln build` would: the builder's value, not 0, is what the commands get.
+    setPriority(3);
+    const executor = createExecutor({ stateDir, prewarm: true });
+    try {
+      const seen: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const out = new PassThrough();
+        let text = '';
+        out.on('data', (c: Buffer) => (text += c.toString()));
+        // Field 19 of /proc/self/stat is the nice value.
+        const status = await executor.run(specFor(fx, ['sh', '-c', 'cut -d" " -f19 /proc/self/stat'], await fx.layer()), { stdout: out, stderr: out }, new AbortController().signal);
+        expect(status.code).toBe(0);
+        seen.push(text.trim());
+      }
+      expect(seen).toEqual(['3', '3', '3', '3']);
+      // The spare waiting now has taken the builder's value back too; one still loading is at 19.
+      const spares = await processesWorkingIn(join(stateDir, 'steps'));
+      expect(spares.length).toBeGreaterThanOrEqual(1);
+      const nices = await Promise.all(spares.map(async (line) => (await readFile(`/proc/${line.split(':')[0]}/stat`, 'utf8')).split(') ')[1]!.split(' ')[16]));
+      for (const nice of nices) expect(['3', '19']).toContain(nice);
+    } finally {
+      await executor.close();
+      setPriority(own);
+    }
   });
 });
