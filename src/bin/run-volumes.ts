@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { processAlive } from '../disk/process-alive.js';
+import { resolveInLayersSync } from '../disk/resolve-in-layers.js';
 import { FileOpError } from '../exec/index.js';
 import type { ExecMount, FileOpRunner } from '../exec/index.js';
 
@@ -40,13 +41,16 @@ export async function seedVolume(files: FileOpRunner, imageLowerDirs: readonly s
   const workDir = path.join(scratch, 'work');
   await mkdir(upperDir, { recursive: true });
   await mkdir(workDir);
+  // The volume is mounted where the path leads inside the container (through the image's symlinks), so that is
+  // what it starts with; the resolved path has no symlink left to follow on either side.
+  const source = resolveInLayersSync(imageLowerDirs, seed.target);
   try {
     try {
       await files.runFileOps(
         {
           rootfs: { kind: 'overlay', lowerDirs: [], upperDir, workDir },
           sources: [undefined, { kind: 'overlay', lowerDirs: imageLowerDirs, exclude: [] }],
-          actions: [{ kind: 'copy', source: 1, src: [seed.target], dest: '/seed/', exclude: [], parents: true, link: false, unpackArchives: false }],
+          actions: [{ kind: 'copy', source: 1, src: [source], dest: '/seed/', exclude: [], parents: true, link: false, unpackArchives: false }],
         },
         signal,
       );
@@ -54,7 +58,7 @@ export async function seedVolume(files: FileOpRunner, imageLowerDirs: readonly s
       if (error instanceof FileOpError && error.innerName === 'CopySourceNotFoundError') return;
       throw error;
     }
-    const copied = path.join(upperDir, 'seed', ...seed.target.split('/').filter((p) => p !== ''));
+    const copied = path.join(upperDir, 'seed', ...source.split('/').filter((p) => p !== ''));
     try {
       // Renaming onto an empty directory replaces it; a volume that got content meanwhile keeps it (ENOTEMPTY).
       await rename(copied, seed.dir);

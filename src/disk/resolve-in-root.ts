@@ -105,8 +105,6 @@ export async function resolveInRoot(root: string, p: string, opts: ResolveInRoot
 
 /** Synchronous twin of resolveInRoot, for callers that cannot await (same rules, same result). */
 export function resolveInRootSync(root: string, p: string, opts: ResolveInRootOptions = {}): string {
-  const followFinal = followsFinal(p, opts);
-  const state = startState(p);
   const readLinkIfSymlink: ReadLinkIfSymlink<string | null> = (hostPath) => {
     try {
       const st = lstatSync(hostPath);
@@ -116,12 +114,27 @@ export function resolveInRootSync(root: string, p: string, opts: ResolveInRootOp
       throw err;
     }
   };
+  return joinHost(root, resolveComponentsSync(root, p, opts, (components) => readLinkIfSymlink(joinHost(root, components))));
+}
+
+/**
+ * The walk of resolveInRootSync over any tree: `linkAt` gives the target of the symlink at a path (components below
+ * the root, none of them a symlink), or null. Returns the resolved components. `root` only names the tree in errors.
+ */
+export function resolveComponentsSync(
+  root: string,
+  p: string,
+  opts: ResolveInRootOptions,
+  linkAt: (components: readonly string[]) => string | null,
+): string[] {
+  const followFinal = followsFinal(p, opts);
+  const state = startState(p);
   while (nextCandidate(state) !== null) {
     if (!followFinal && isLast(state)) break;
-    const target = readLinkIfSymlink(joinHost(root, state.done));
+    const target = linkAt(state.done);
     if (target !== null) applyLink(state, root, p, target);
   }
-  return joinHost(root, state.done);
+  return state.done;
 }
 
 /** A trailing "/" or "/." asks for the directory itself, so the last link is followed whatever the option says (as in POSIX). */

@@ -74,3 +74,23 @@ describe('kiln run and the image VOLUME paths', () => {
     expect(named).toEqual(['boot']);
   });
 });
+
+describe('volumes at a path that goes through an image symlink', () => {
+  it('are seeded from where the path leads inside the image, never from the host path of the same name', async () => {
+    // The image's /link points at an absolute path that also exists on the host, with other content.
+    const hostTwin = await kiln.context({ 'data/host-only': 'host\n' });
+    const context = await kiln.context({
+      Dockerfile: [
+        'FROM busybox',
+        `RUN mkdir -p ${hostTwin}/data && echo image > ${hostTwin}/data/from-image && chown 77:88 ${hostTwin}/data && ln -s ${hostTwin} /link`,
+        'VOLUME /link/data',
+      ].join('\n'),
+    });
+    const built = await runKiln(['build', '-t', 'linked', context], { root: kiln.root });
+    expect(built.code, built.stderr).toBe(0);
+    expect(await run(['linked', 'sh', '-c', 'ls /link/data; stat -c "%u:%g" /link/data'])).toBe('from-image\n77:88\n');
+    expect(await run(['-v', 'through-link:/link/data', 'linked', 'ls', '/link/data'])).toBe('from-image\n');
+    expect(await readdir(join(kiln.root, 'volumes', 'through-link'))).toEqual(['from-image']);
+    expect(await readdir(join(hostTwin, 'data'))).toEqual(['host-only']);
+  });
+});
