@@ -9,11 +9,15 @@ import { containerPathOf, resolveInRoot } from './resolve-in-root.js';
 
 /** A COPY/ADD source that matches nothing (missing, outside the context, or excluded by .dockerignore). */
 export class CopySourceNotFoundError extends KilnError {
-  constructor(readonly source: string, wildcard: boolean) {
+  constructor(readonly source: string, wildcard: boolean, fromContext = true) {
     super(
-      wildcard
-        ? `no source files were specified: ${JSON.stringify(source)} matches no file in the build context (or every match is excluded by .dockerignore)`
-        : `file not found in build context or excluded by .dockerignore: stat ${source}: file does not exist`,
+      fromContext
+        ? wildcard
+          ? `no source files were specified: ${JSON.stringify(source)} matches no file in the build context (or every match is excluded by .dockerignore)`
+          : `file not found in build context or excluded by .dockerignore: stat ${source}: file does not exist`
+        : wildcard
+          ? `no source files were specified: ${JSON.stringify(source)} matches no file in the --from stage or image`
+          : `file not found in the --from stage or image: stat ${source}: file does not exist`,
     );
   }
 }
@@ -61,6 +65,8 @@ export interface SelectOptions {
   readonly followTopSymlinks: boolean;
   /** COPY --parents: each source "pivot/./pattern" (or "pattern" with pivot "/") selects from the pivot dir by include pattern. */
   readonly parents: boolean;
+  /** The root is a build context, not another stage or an image (default true): what a missing source's error says. */
+  readonly fromContext?: boolean;
 }
 
 function isMissing(err: unknown): boolean {
@@ -356,6 +362,6 @@ export async function visitSources<S extends WalkStat>(opts: SelectOptions, lsta
       if ((await visitSource({ ...opts, exclude: [] }, lstat, plain, source, new Emitter(IGNORE_ALL))) > 0) continue;
     }
     const cleaned = cleanPath(`/${source}`).slice(1) || '.';
-    throw new CopySourceNotFoundError(source, cleaned.split('/').some(hasWildcards) || opts.parents);
+    throw new CopySourceNotFoundError(source, cleaned.split('/').some(hasWildcards) || opts.parents, opts.fromContext ?? true);
   }
 }

@@ -20,7 +20,8 @@ export interface ResolvedSource {
   readonly exclude: readonly string[];
   /**
    * Files of this source are owned by 0:0 in the image unless --chown says otherwise. True for a build
-   * context (BuildKit's client resets uid/gid when it sends the context), false (default) for another stage.
+   * context (BuildKit's client resets uid/gid when it sends the context), false (default) for another stage or an
+   * image; it also says which of the two a missing source's error names.
    */
   readonly resetOwnership?: boolean;
 }
@@ -85,6 +86,7 @@ async function applyCopy(mergedRoot: string, source: ResolvedSource, action: Cop
     exclude: action.exclude,
     followTopSymlinks: true,
     parents: action.parents,
+    fromContext: source.resetOwnership === true,
   });
   const owner = action.chown === undefined ? null : await resolveChown(mergedRoot, action.chown);
   const mode = action.chmod === undefined ? null : parseChmod(action.chmod);

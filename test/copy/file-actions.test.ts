@@ -161,11 +161,15 @@ describe('COPY sources', () => {
     expect(read('n/d.txt')).toBe('sub/d.txt');
   });
 
-  it('a missing source fails naming it', async () => {
-    const err = await run([copy(['missing.txt'], '/x/')]).catch((e: unknown) => e);
+  it('a missing source fails naming it, and where it was looked for', async () => {
+    const err = await run([copy(['missing.txt'], '/x/')], source([], true)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CopySourceNotFoundError);
     expect((err as Error).message).toBe(
       'file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist',
+    );
+    // From another stage or an image (COPY --from), .dockerignore has nothing to do with it.
+    await expect(run([copy(['missing.txt'], '/x/')])).rejects.toThrow(
+      'file not found in the --from stage or image: stat missing.txt: file does not exist',
     );
   });
 
