@@ -1,11 +1,33 @@
 // The one way kiln writes a file that must survive a crash: temp file, fsync, rename, fsync the directory.
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { processAlive } from './process-alive.js';
 
 /** A unique temporary path beside `target`, on the same filesystem so the final rename is atomic. */
 export function tempPathBeside(target: string): string {
   return join(dirname(target), `.tmp-${basename(target)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** tempPathBeside's names; the pid is the writer's. */
+const TEMP_NAME = /^\.tmp-.+-(\d+)-[0-9a-f]{8}$/;
+
+/**
+ * Removes the temporary files that writers killed before their rename left in `dir` (a crashed or kill -9'd kiln);
+ * those of live writers stay. A missing directory has none.
+ */
+export async function removeStaleTemps(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const name of names) {
+    const writer = TEMP_NAME.exec(name)?.[1];
+    if (writer !== undefined && !processAlive(Number(writer))) await rm(join(dir, name), { force: true });
+  }
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

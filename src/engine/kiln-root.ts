@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FileCacheStore } from '../cache/file-cache-store.js';
+import { removeStaleTemps } from '../disk/atomic-write.js';
 import { FileContentStore } from '../content/file-content-store.js';
 import { FileImageStore } from '../content/file-image-store.js';
 import { cleanupStaleExecState } from '../exec/index.js';
@@ -37,6 +38,8 @@ export async function openKilnRoot(root: string): Promise<KilnRoot> {
   const execStateDir = join(root, 'exec');
   const cacheMountsDir = join(root, 'mounts');
   await Promise.all([content.init(), images.init(), snapshots.init(), cache.init(), mkdir(execStateDir, { recursive: true }), mkdir(cacheMountsDir, { recursive: true })]);
+  // Files whose writer was killed before its rename: cache records, the image index, leases, build records, stat cache.
+  await Promise.all([root, cache.root, images.root, join(root, 'leases'), join(root, 'builds')].map((dir) => removeStaleTemps(dir)));
   await snapshots.cleanupStale();
   await cleanupStaleExecState(execStateDir);
   await cleanupStaleSecrets(secretsDirFor(execStateDir));
