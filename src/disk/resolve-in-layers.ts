@@ -1,21 +1,12 @@
 // Resolves a container path against an image's layer directories (overlay lower form, top first), following the
 // image's symlinks as the merged view would, without mounting it and without ever leaving the image.
-import { lstatSync, readlinkSync, type Stats } from 'node:fs';
+import { readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { lgetxattr } from '../sys/index.js';
+import { lstatOrNull } from './lstat-or-null.js';
 import { resolveComponentsSync, type ResolveInRootOptions } from './resolve-in-root.js';
 
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
-
-function lstatOrNull(hostPath: string): Stats | null {
-  try {
-    return lstatSync(hostPath);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw err;
-  }
-}
 
 /** A whiteout in overlay lower form: a character device 0:0. */
 function isWhiteout(st: Stats): boolean {

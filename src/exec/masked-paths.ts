@@ -1,6 +1,5 @@
 // Docker's default masking of kernel interfaces under /proc and /sys (hidden or read-only inside the container).
-import { lstatSync } from 'node:fs';
-import type { Stats } from 'node:fs';
+import { lstatOrNull } from '../disk/lstat-or-null.js';
 import { MS, mount } from './syscalls.js';
 
 /** Hidden: files are covered by /dev/null, directories by an empty read-only tmpfs (moby's oci defaults). */
@@ -51,12 +50,3 @@ export function maskKernelPaths(mounts: KernelMounts, devNull: string): void {
   }
 }
 
-function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw err;
-  }
-}
