@@ -58,8 +58,12 @@ function clearOfTargets(fd: number, targets: number): number {
   return moved;
 }
 
-/** Spawns `file` with `args` (argv[0] is `file`). Throws (SysCallError) when it cannot be started at all. */
+/**
+ * Spawns `file` with `args` (argv[0] is `file`). Throws (SysCallError) when it cannot be started at all. Its end is
+ * seen through its `out` pipes closing, so it must have at least one.
+ */
 export function spawnPiped(file: string, args: readonly string[], opts: PipeSpawnOptions): PipedChild {
+  if (!opts.pipes.includes('out')) throw new Error('spawnPiped: a child needs an out pipe, whose closing tells its end');
   const ours: number[] = [];
   const theirs: number[] = [];
   let pid: number;
@@ -67,7 +71,8 @@ export function spawnPiped(file: string, args: readonly string[], opts: PipeSpaw
     for (const direction of opts.pipes) {
       const [readEnd, writeEnd] = pipeCloexec();
       ours.push(direction === 'in' ? writeEnd : readEnd);
-      theirs.push(clearOfTargets(direction === 'in' ? readEnd : writeEnd, opts.pipes.length));
+      theirs.push(direction === 'in' ? readEnd : writeEnd);
+      theirs[theirs.length - 1] = clearOfTargets(theirs.at(-1)!, opts.pipes.length);
     }
     const env = Object.entries(opts.env).map(([key, value]) => `${key}=${value}`);
     pid = spawnProcess(file, [file, ...args], env, { setsid: false, cwd: opts.cwd, dup2: theirs.map((fd, target) => [fd, target] as const) });
@@ -113,7 +118,6 @@ function watch(pid: number, directions: readonly PipeDirection[], fds: readonly 
       }
     };
     let open = outputs.length;
-    if (open === 0) reap();
     for (const pipe of outputs) {
       pipe.once('close', () => {
         if (--open === 0) reap();
