@@ -19,9 +19,9 @@ import type { ContainerHandle } from './types.js';
  */
 export interface StartedInit {
   readonly child: PipedChild;
-  /** True once the process has exited (or failed to spawn). */
+  /** True once the process has ended (and been reaped). */
   readonly ended: () => boolean;
-  /** Gives a background init that is still loading the normal priority back: a step is waiting for it. */
+  /** Gives a background init that is still loading the builder's priority back: a step is waiting for it. */
   readonly hurry: () => void;
   /** True once the init has loaded everything and waits for its spec (its `waiting` status line). */
   readonly loaded: () => boolean;
