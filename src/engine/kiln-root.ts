@@ -38,8 +38,13 @@ export async function openKilnRoot(root: string): Promise<KilnRoot> {
   const execStateDir = join(root, 'exec');
   const cacheMountsDir = join(root, 'mounts');
   await Promise.all([content.init(), images.init(), snapshots.init(), cache.init(), mkdir(execStateDir, { recursive: true }), mkdir(cacheMountsDir, { recursive: true })]);
-  // Files whose writer was killed before its rename: cache records, the image index, leases, build records, stat cache.
-  await Promise.all([root, cache.root, images.root, join(root, 'leases'), join(root, 'builds')].map((dir) => removeStaleTemps(dir)));
+  // Files whose writer was killed before its rename (cache records, the image index, leases, build records, the stat
+  // cache): removed while the command goes on, since a large cache dir takes ~10 ms to list and nothing reads them.
+  for (const dir of [root, cache.root, images.root, join(root, 'leases'), join(root, 'builds')]) {
+    removeStaleTemps(dir).catch((error: unknown) => {
+      process.stderr.write(`kiln: warning: could not remove stale temporary files in ${dir}: ${error instanceof Error ? error.message : String(error)}\n`);
+    });
+  }
   await snapshots.cleanupStale();
   await cleanupStaleExecState(execStateDir);
   await cleanupStaleSecrets(secretsDirFor(execStateDir));
