@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processesMentioning, runKiln, useKilnRoot } from '../helpers/kiln.js';
+import { runKiln, useKilnRoot } from '../helpers/kiln.js';
 import type { KilnResult } from '../helpers/kiln.js';
+import { expectForkLimited, forkLoop } from '../helpers/pids-limit.js';
 import { cgroup2Mount, cgroupHostState, moveControllersToV2, restoreControllers } from './cgroup-controllers.js';
 import type { ControllersOnV2 } from './cgroup-controllers.js';
 
@@ -87,17 +88,11 @@ describe('kiln run limits on cgroup2', () => {
   });
 
   it('--pids-limit 5 makes some of 10 background sleeps fail to fork', async () => {
-    const ran = await runKiln(['run', '--rm', '--pids-limit', '5', 'busybox', 'sh', '-c', 'cat /proc/self/cgroup; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 6142 & echo "started $i"; done; echo all-started'], {
+    const ran = await runKiln(['run', '--rm', '--pids-limit', '5', 'busybox', 'sh', '-c', `cat /proc/self/cgroup; ${forkLoop(6142)}`], {
       root: kiln.root,
     });
     expect(ran.stdout).toMatch(/^0::\/kiln\/\d+-[0-9a-f]+$/m);
-    const started = ran.stdout.split('\n').filter((line) => line.startsWith('started ')).length;
-    expect(started).toBeGreaterThan(0);
-    expect(started).toBeLessThan(10);
-    expect(ran.stdout).not.toContain('all-started');
-    expect(ran.stderr).toMatch(/can't fork/);
-    expect(ran.code).not.toBe(0);
-    expect(await processesMentioning('sleep 6142')).toEqual([]);
+    await expectForkLimited(ran, 6142);
   });
 
   it('--cpus 0.2 throttles a busy loop: the cgroup2 cpu.stat counts throttled periods', async () => {
