@@ -42,7 +42,11 @@ for (const [entry, outfile] of [
   const before = new Set(Object.keys(require.cache));
   const { version } = require('koffi');
   const addons = Object.keys(require.cache).filter((file) => !before.has(file) && file.endsWith('.node'));
-  if (addons.length !== 1 || typeof version !== 'string') throw new Error(`koffi loaded ${addons.length} native addons (expected 1)`);
-  const record = { addon: path.relative('dist', addons[0]), version };
-  writeFileSync('dist/koffi-addon.json', `${JSON.stringify(record)}\n`);
+  rmSync('dist/koffi-addon.json', { force: true });
+  if (addons.length === 1 && typeof version === 'string') {
+    writeFileSync('dist/koffi-addon.json', `${JSON.stringify({ addon: path.relative('dist', addons[0]), version })}\n`);
+  } else {
+    // Only an optimisation: without the record, inits go through koffi's own loader.
+    console.warn(`bundle: koffi loaded ${addons.length} native addons (expected 1); inits will use koffi's loader`);
+  }
 }
