@@ -7,7 +7,7 @@ import { DEFAULT_PATH, createExecutor, swapLimitSupported } from '../exec/index.
 import type { ContainerHandle } from '../exec/types.js';
 import { defaultKilnRoot, openKilnRoot } from '../engine/kiln-root.js';
 import { loadLocalImage } from '../engine/local-images.js';
-import { claimContainerName } from './container-names.js';
+import { claimContainerName, claimMadeUpName, sweepStaleNameClaims } from './container-names.js';
 import { boolFlag, keyValues, listFlag, optional, parseFlags, stringFlag } from './flags.js';
 import { readEnvFile, resourceLimits, volumeMount } from './run-options.js';
 import type { VolumeMount } from './run-options.js';
@@ -109,13 +109,19 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   const cwd = stringFlag(values, 'workdir') ?? (config.WorkingDir || '/');
   const user = stringFlag(values, 'user') ?? config.User ?? '';
 
-  const name = stringFlag(values, 'name');
-  const releaseName = name === undefined ? undefined : await claimContainerName(join(root.root, 'containers'), name);
+  const given = stringFlag(values, 'name');
+  const claimed =
+    given === undefined
+      ? await claimMadeUpName(join(root.root, 'containers'))
+      : { name: given, release: await claimContainerName(join(root.root, 'containers'), given) };
+  const { name } = claimed;
+  const releaseName = claimed.release;
   await sweepStaleContainers(root.root);
+  await sweepStaleNameClaims(join(root.root, 'containers'));
   // What `kiln ps` shows; every change is written atomically, one write at a time and in order.
   let record: ContainerRecord = {
     id: randomBytes(32).toString('hex'),
-    ...(name === undefined ? {} : { name }),
+    name,
     image: imageName,
     command: argv,
     created: new Date().toISOString(),
@@ -145,7 +151,7 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
   } catch (error) {
     await executor.close();
     await removeContainer(root.root, record.id);
-    await releaseName?.();
+    await releaseName();
     throw error;
   }
   const active = await root.snapshots.prepare();
@@ -239,6 +245,6 @@ export async function runCommand(args: readonly string[], signal: AbortSignal): 
     await root.snapshots.discard(active);
     await recordWrites;
     await removeContainer(root.root, record.id);
-    await releaseName?.();
+    await releaseName();
   }
 }

@@ -175,6 +175,29 @@ describe('kiln run options', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('without --name a running container gets a made-up adjective_noun name, as in docker ps, and frees it when it ends', async () => {
+    const names: string[] = [];
+    const first = await holdContainer([], async () => {
+      await holdContainer([], async () => {
+        const ps = await runKiln(['ps'], { root });
+        expect(ps.code, ps.stderr).toBe(0);
+        for (const row of ps.stdout.trim().split('\n').slice(1)) names.push(row.trim().split(/\s+/).at(-1)!);
+      });
+    });
+    expect(first.code, first.stderr).toBe(0);
+    expect(names).toHaveLength(2);
+    for (const name of names) expect(name).toMatch(/^[a-z]+_[a-z]+\d?$/);
+    expect(names[0]).not.toBe(names[1]);
+    expect((await readdir(join(root, 'containers'))).filter((entry) => entry.endsWith('.pid'))).toEqual([]);
+  });
+
+  it('a name a crashed run still claims is freed by the next kiln run', async () => {
+    const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    await writeFile(join(root, 'containers', 'left_behind.pid'), dead);
+    expect((await runKiln(['run', '--rm', 'busybox', 'true'], { root })).code).toBe(0);
+    expect((await readdir(join(root, 'containers'))).filter((entry) => entry.endsWith('.pid'))).toEqual([]);
+  });
+
   it('-e and --env-file override the image Env in that order; a bare name takes the client value', async () => {
     const work = await tempDir();
     const envFile = join(work, 'env');
