@@ -18,11 +18,6 @@ export class OverlaySnapshotter implements Snapshotter {
   private readonly activeDir: string;
   /** Unpacks in flight, so two steps needing the same layer unpack it once. */
   private readonly unpacking = new Map<string, Promise<void>>();
-  /**
-   * Snapshots seen committed: each step asks for its whole chain, and a stat per layer per step adds up. Safe to
-   * remember: prune waits for running builds (leases), and this process's own remove() forgets.
-   */
-  private readonly present = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -54,13 +49,10 @@ export class OverlaySnapshotter implements Snapshotter {
     return chain.map((layer) => this.fsDirOf(layer.chainId)).reverse();
   }
 
-  private async ensureUnpacked(layer: LayerRef, signal?: AbortSignal): Promise<void> {
-    if (this.present.has(layer.chainId)) return;
+  private ensureUnpacked(layer: LayerRef, signal?: AbortSignal): Promise<void> {
     const running = this.unpacking.get(layer.chainId);
     if (running) return running;
-    const job = this.unpack(layer, signal)
-      .then(() => void this.present.add(layer.chainId))
-      .finally(() => this.unpacking.delete(layer.chainId));
+    const job = this.unpack(layer, signal).finally(() => this.unpacking.delete(layer.chainId));
     this.unpacking.set(layer.chainId, job);
     return job;
   }
@@ -148,7 +140,6 @@ export class OverlaySnapshotter implements Snapshotter {
   async remove(chainId: string): Promise<void> {
     // Rename first so a half-removed snapshot is never mistaken for a committed one.
     const target = join(this.committedDir, hexOf(chainId));
-    this.present.delete(chainId);
     const doomed = join(this.activeDir, `${process.pid}-remove-${randomBytes(6).toString('hex')}`);
     try {
       await rename(target, doomed);

@@ -39,6 +39,12 @@ export class Solver {
    * records, each of which is written whole or not at all.
    */
   private readonly recording = new Map<string, { readonly layers: readonly LayerRef[]; readonly written: Promise<void> }>();
+  /**
+   * Lower dirs of the chains this build has made ready, by top chainID (which names the whole chain): each step
+   * asks for its parent's chain, and checking every layer of it again per step adds up. Safe for the build's life:
+   * its lease keeps prune away from its snapshots.
+   */
+  private readonly lowerDirs = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly deps: SolverDeps,
@@ -71,6 +77,19 @@ export class Solver {
     });
     written.catch(() => undefined);
     this.recording.set(record.key, { layers: record.layers, written });
+  }
+
+  /** The chain's lower dirs, unpacked (see `lowerDirs`); a failed unpack is not remembered. */
+  private lowerDirsOf(chain: readonly LayerRef[], signal: AbortSignal): Promise<string[]> {
+    const top = chain.at(-1)?.chainId;
+    if (top === undefined) return this.deps.snapshots.lowerDirsOf(chain, signal);
+    let dirs = this.lowerDirs.get(top);
+    if (dirs === undefined) {
+      dirs = this.deps.snapshots.lowerDirsOf(chain, signal);
+      this.lowerDirs.set(top, dirs);
+      dirs.catch(() => this.lowerDirs.delete(top));
+    }
+    return dirs;
   }
 
   /** Whether the vertex's step added a layer on top of its root input (for history's empty_layer). */
@@ -138,7 +157,7 @@ export class Solver {
     } else {
       const started = Date.now();
       sink.emit({ kind: 'vertex-started', id: vertex.digest, name: vertex.name, at: started, ...locationOf(vertex) });
-      await this.deps.snapshots.lowerDirsOf(image.layers, this.abort.signal);
+      await this.lowerDirsOf(image.layers, this.abort.signal);
       sink.emit({ kind: 'vertex-done', id: vertex.digest, name: vertex.name, durationMs: Date.now() - started });
     }
     return { kind: 'layers', layers: image.layers, cached: true };
@@ -307,7 +326,7 @@ export class Solver {
     inputs: readonly VertexResult[],
   ): Promise<readonly LayerRef[]> {
     const signal = this.abort.signal;
-    const lowerDirs = await this.deps.snapshots.lowerDirsOf(parent, signal);
+    const lowerDirs = await this.lowerDirsOf(parent, signal);
     const active = await this.deps.snapshots.prepare();
     try {
       const rootfs = { kind: 'overlay' as const, lowerDirs, upperDir: active.upperDir, workDir: active.workDir };
@@ -344,7 +363,7 @@ export class Solver {
     let planned;
     try {
       planned = await planRunMounts(op, inputs, {
-        lowerDirsOf: (layers) => this.deps.snapshots.lowerDirsOf(layers, this.abort.signal),
+        lowerDirsOf: (layers) => this.lowerDirsOf(layers, this.abort.signal),
         prepareScratch: () => this.deps.snapshots.prepare(),
         discardScratch: (active) => this.deps.snapshots.discard(active),
         fileOps: this.deps.executor,
@@ -404,7 +423,7 @@ export class Solver {
     const sources: (FileSource | undefined)[] = [undefined];
     for (const input of inputs.slice(1)) {
       if (input.kind === 'local') sources.push({ kind: 'dir', dir: input.dir, exclude: input.exclude });
-      else sources.push({ kind: 'overlay', lowerDirs: await this.deps.snapshots.lowerDirsOf(input.layers, this.abort.signal), exclude: [] });
+      else sources.push({ kind: 'overlay', lowerDirs: await this.lowerDirsOf(input.layers, this.abort.signal), exclude: [] });
     }
     try {
       await this.deps.executor.runFileOps({ rootfs, sources, actions: op.actions }, this.abort.signal);
