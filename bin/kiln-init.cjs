@@ -4,4 +4,6 @@
 const path = require('node:path');
 const { runBundle } = require('./code-cache.cjs');
 
-runBundle(path.join(__dirname, '..', 'dist', 'exec', 'init.cjs'), 'init');
+// The fork server runs with other V8 flags (see fork-protocol.ts), which make V8 reject the inits' cache: its own.
+const cacheName = process.argv[2] === '--fork-server' ? 'fork-server' : 'init';
+runBundle(path.join(__dirname, '..', 'dist', 'exec', 'init.cjs'), cacheName);

@@ -44,7 +44,10 @@ async function runContainer(stateDir: string, pool: InitPool, spec: RunSpec, io:
   const base = await ensureBaseLayers(stateDir);
   const namespaces = [...BASE_NAMESPACES, ...(spec.network === 'none' ? ['--net'] : []), ...INIT_FLAGS];
   const insecure = spec.security === 'insecure';
-  const taken = await pool.take(namespaces, { devices: !insecure, ...(spec.limits ? { limits: spec.limits } : {}) });
+  const cgroupOptions = { devices: !insecure, ...(spec.limits ? { limits: spec.limits } : {}) };
+  // A cloned init can only exec the command itself: `--init` keeps a Node init as PID 1, and a terminal needs its pty.
+  const clonable = spec.process.init !== true && spec.process.tty !== true;
+  const taken = clonable ? await pool.takeForContainer(namespaces, cgroupOptions) : await pool.take(namespaces, cgroupOptions);
   const { init, step, cgroup } = taken;
   try {
     const initSpec: ContainerInitSpec = {

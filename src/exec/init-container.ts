@@ -1,5 +1,5 @@
 // Container mode of the init (PID 1 of fresh namespaces): build the root, pivot into it, drop privileges, exec the command.
-import { closeSync, mkdirSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { groupsOf, resolveUser, UnknownUserError, InvalidUserSpecError } from './passwd.js';
 import { CAP, DEFAULT_CAPS, dropBoundingCaps, lastCap, setNoNewPrivs } from './capabilities.js';
 import { resolveCommand, withDefaultEnv } from './command-path.js';
@@ -8,9 +8,13 @@ import { execCommand } from './exec-command.js';
 import type { CommandStdio } from './exec-command.js';
 import { forwardSignals, runUnderInit } from './init-reaper.js';
 import { handOverPty } from './pty.js';
+import { FD } from './init-protocol.js';
 import type { ContainerInitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
-import { MNT_DETACH, MS, becomeUserForExec, chdir, dup2, fchdir, mount, pivotRoot, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
+import { MNT_DETACH, MS, becomeUserForExec, chdir, dup2, fchdir, mount, pivotRoot, prctl, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
+
+const PR_SET_PDEATHSIG = 1;
+const SIGKILL = 9;
 import { bringLoopbackUp } from './loopback.js';
 import { maskKernelPaths } from './masked-paths.js';
 import { mountOverlay } from './overlay-mount.js';
@@ -29,12 +33,17 @@ export function prepareKernelMounts(stageDir: string): StagedKernelMounts | unde
     mkdirSync(stageDir, { mode: 0o700 });
     return stageKernelMounts(stageDir, maskKernelPaths);
   } catch (err) {
-    process.stderr.write(`kiln init: staging kernel mounts failed, the step mounts them itself: ${(err as Error).message}\n`);
+    // Not process.stderr: a cloned init (fork-server.ts) must not create streams on its parent's event loop.
+    writeSync(FD.diag, `kiln init: staging kernel mounts failed, the step mounts them itself: ${(err as Error).message}\n`);
     return undefined;
   }
 }
 
-export async function runContainerInit(spec: ContainerInitSpec, staged?: StagedKernelMounts): Promise<never> {
+/**
+ * Sets the container up and execs its command; a setup failure is thrown at once (not as a rejection), so that a
+ * cloned init, which cannot return to an event loop, can catch it. Only `process.init` keeps running, as a promise.
+ */
+export function runContainerInit(spec: ContainerInitSpec, staged?: StagedKernelMounts): Promise<never> {
   // Joined only now, while the host's cgroupfs is still reachable: under a pids or memory limit Node could not start.
   for (const procsFile of spec.cgroupProcs) writeFileSync(procsFile, '0');
   // unshare --propagation private did this already; repeating it costs nothing and pivot_root depends on it.
@@ -72,11 +81,22 @@ export async function runContainerInit(spec: ContainerInitSpec, staged?: StagedK
     // This thread execs the command next, and the command keeps only its credentials.
     becomeUserForExec(user.gid, groupsOf(user), user.uid);
   }
+  // A new effective uid or gid clears the parent-death signal (see commit_creds): armed again, so that a command run
+  // as another user still dies with its parent (unshare, or the builder for a cloned init) rather than outlive it.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   // Listening before 'ready': the builder forwards signals from then on, and the kernel drops those PID 1 has no handler for.
   const forwarder = spec.process.init ? forwardSignals() : undefined;
   sendStatus({ kind: 'ready', pid: hostPid });
   if (forwarder) return runUnderInit(forwarder, command, spec.process.args, env, stdio);
   return execCommand(command, spec.process.args, env, stdio);
+}
+
+/** Reports a container that could not start on the status pipe (a bug also with its stack); returns the exit status. */
+export function reportStartFailure(err: unknown): number {
+  const status = err instanceof ContainerStartError ? err.status : 125;
+  if (!(err instanceof ContainerStartError)) writeSync(FD.diag, `kiln init: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  sendStatus({ kind: 'start-failed', status, message: err instanceof Error ? err.message : String(err) });
+  return status;
 }
 
 function buildRoot(spec: ContainerInitSpec, staged: StagedKernelMounts | undefined): void {

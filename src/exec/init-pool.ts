@@ -2,7 +2,8 @@
 // Node's start-up (~60 ms here) is most of a step's overhead; the next step's init starts while this one runs.
 import { createStepCgroup } from './cgroup.js';
 import type { StepCgroup, StepCgroupOptions } from './cgroup.js';
-import { holdBuilder, startInit, stopInit } from './spawn-init.js';
+import { ForkServer, cloneFlagsOf } from './fork-client.js';
+import { forkInit, holdBuilder, startInit, stopInit } from './spawn-init.js';
 import type { StartedInit } from './spawn-init.js';
 import { createStepDir, removeStepDir } from './step-dir.js';
 import type { StepDir } from './step-dir.js';
@@ -31,12 +32,45 @@ export class InitPool {
   private readonly spares = new Map<string, number>();
   private readonly cleanups = new Set<Promise<void>>();
   private closed = false;
+  /** Clones inits for container steps (fork-server.ts); undefined once it failed, or in a pool without spares. */
+  private forkServer: ForkServer | undefined;
 
-  /** `prewarm` false makes every take start a fresh init and keep none (a single `kiln run` needs no spare). */
+  /**
+   * `prewarm` false makes every take start a fresh init and keep none (a single `kiln run` needs no spare, and
+   * starting a fork server would cost what it saves).
+   */
   constructor(
     private readonly stateDir: string,
     private readonly prewarm: boolean,
-  ) {}
+  ) {
+    if (prewarm) this.forkServer = startForkServer();
+  }
+
+  /**
+   * An init for a container step without `--init` or a terminal: a clone from the fork server when the pool has one
+   * and a clone can make `namespaces`, else as take() gives. Sandboxed steps without limits keep one clone ahead.
+   */
+  async takeForContainer(namespaces: readonly string[], cgroup: StepCgroupOptions): Promise<StepInit> {
+    const flags = cloneFlagsOf(namespaces);
+    if (this.forkServer === undefined || flags === undefined || this.closed) return this.take(namespaces, cgroup);
+    if (!cgroup.devices || cgroup.limits !== undefined) return (await this.fork(flags, cgroup)) ?? this.take(namespaces, cgroup);
+    const key = `clone ${flags}`;
+    const queue = this.idle.get(key) ?? [];
+    this.idle.set(key, queue);
+    let taken = await queue.shift()?.catch(() => undefined);
+    if (taken !== undefined && taken.init.ended()) {
+      await discard(taken);
+      taken = undefined;
+    }
+    taken ??= await this.fork(flags, SANDBOX);
+    if (taken === undefined) return this.take(namespaces, cgroup);
+    if (queue.length === 0 && this.forkServer !== undefined && !this.closed) {
+      const next = this.fork(flags, SANDBOX);
+      next.catch(() => undefined);
+      queue.push(next as Promise<StepInit>);
+    }
+    return taken;
+  }
 
   /**
    * An init in `namespaces` and in a step cgroup made by `cgroup`: the oldest idle one if there is one alive, else a
@@ -95,10 +129,40 @@ export class InitPool {
     this.closed = true;
     const waiting = [...this.idle.values()].flat();
     this.idle.clear();
-    await Promise.all(waiting.map(async (pending) => discard(await pending)));
+    await Promise.all(waiting.map(async (pending) => {
+      const unused = await pending.catch(() => undefined);
+      if (unused !== undefined) await discard(unused);
+    }));
+    await this.forkServer?.close();
     const cleanups = [...this.cleanups];
     this.cleanups.clear();
     await Promise.all(cleanups);
+  }
+
+  /**
+   * A clone from the fork server in a new step directory and cgroup; undefined (and no more fork server for this
+   * pool, with a warning) when the server failed: the step then starts its own init.
+   */
+  private async fork(flags: number, cgroupOptions: StepCgroupOptions): Promise<StepInit | undefined> {
+    const server = this.forkServer;
+    if (server === undefined) return undefined;
+    const step = await createStepDir(this.stateDir);
+    let cgroup: StepCgroup | undefined;
+    try {
+      cgroup = await createStepCgroup(step.id, cgroupOptions);
+      const init = await forkInit(server, flags, step.dir, cgroup.policyProcsFiles);
+      holdBuilder(init, false);
+      return { init, step, cgroup };
+    } catch (error) {
+      await cgroup?.release();
+      await removeStepDir(step);
+      if (this.forkServer === server) {
+        this.forkServer = undefined;
+        process.stderr.write(`kiln: warning: ${(error as Error).message}; each step now starts its own init\n`);
+        server.close().catch(() => undefined);
+      }
+      return undefined;
+    }
   }
 
   /** A new init; a `spare` one starts at background priority (see spawn-init.ts). */
@@ -116,6 +180,15 @@ export class InitPool {
       await removeStepDir(step);
       throw error;
     }
+  }
+}
+
+function startForkServer(): ForkServer | undefined {
+  try {
+    return ForkServer.start();
+  } catch (error) {
+    process.stderr.write(`kiln: warning: ${(error as Error).message}; each step starts its own init\n`);
+    return undefined;
   }
 }
 

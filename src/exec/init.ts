@@ -1,39 +1,35 @@
 // Entry of the container init, started by the builder inside fresh namespaces (PID 1), often ahead of need: it loads
 // everything, then blocks until the builder writes its spec's path on the control fd. Reports through the status
-// pipe (fd 3) and either execs the command or applies file actions and exits.
-import { readFileSync, readSync, writeFileSync } from 'node:fs';
+// pipe (fd 3) and either execs the command or applies file actions and exits. With FORK_SERVER_ARG it is instead the
+// fork server, which clones inits that are ready at once (fork-server.ts).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
-import { ContainerStartError } from './errors.js';
-import { FD, INIT_NICE_VAR } from './init-protocol.js';
+import { FORK_SERVER_ARG } from './fork-protocol.js';
+import { INIT_NICE_VAR } from './init-protocol.js';
 import type { InitSpec } from './init-protocol.js';
-import { sendStatus } from './init-status.js';
-import { F, O_NONBLOCK, declareAllSyscalls, fcntl } from './syscalls.js';
+import { readSpecPath, sendStatus } from './init-status.js';
+import { declareAllSyscalls } from './syscalls.js';
 
 // Without a listener, SIGUSR1 makes Node open its inspector on 127.0.0.1:9229: from PID 1, on the host network,
 // that would be a debugger port into the container. A listener takes the signal over (runUnderInit forwards it).
 process.on('SIGUSR1', () => undefined);
 
-/** The spec's path, one line on the control fd; undefined when the builder closed it unused (a spare it no longer needs). */
-function readSpecPath(): string | undefined {
-  // Blocking: the init has nothing else to do until its step comes.
-  fcntl(FD.control, F.SETFL, fcntl(FD.control, F.GETFL, 0) & ~O_NONBLOCK);
-  const bytes: number[] = [];
-  const one = Buffer.alloc(1);
-  // Byte by byte: whatever follows the newline (the pty ack) is read later by someone else.
-  for (;;) {
-    if (readSync(FD.control, one, 0, 1, null) === 0) return undefined;
-    if (one[0] === 0x0a) return Buffer.from(bytes).toString('utf8');
-    bytes.push(one[0] as number);
-  }
-}
-
 async function main(): Promise<number> {
+  if (process.argv[2] === FORK_SERVER_ARG) {
+    const { serveForks } = await import('./fork-server.js');
+    declareAllSyscalls();
+    (globalThis as { kilnSaveCodeCache?: () => void }).kilnSaveCodeCache?.();
+    return serveForks(Number(process.argv[3]));
+  }
   // The step cgroups the builder prepared (argv): joined now, before the step's clock starts.
   for (const procsFile of process.argv.slice(2)) writeFileSync(procsFile, '0');
-  const [{ prepareKernelMounts, runContainerInit }, { runFileInit }] = await Promise.all([import('./init-container.js'), import('./init-file.js')]);
+  const [{ prepareKernelMounts, reportStartFailure, runContainerInit }, { runFileInit }] = await Promise.all([
+    import('./init-container.js'),
+    import('./init-file.js'),
+  ]);
   declareAllSyscalls();
   // In the step directory (unshare's cwd, so the init's): a sandboxed step's /proc, /dev and /sys, mounted ahead.
   const staged = prepareKernelMounts(path.join(process.cwd(), 'kernel'));
@@ -52,10 +48,7 @@ async function main(): Promise<number> {
     try {
       return await runContainerInit(spec, staged);
     } catch (err) {
-      const status = err instanceof ContainerStartError ? err.status : 125;
-      if (!(err instanceof ContainerStartError)) process.stderr.write(`kiln init: ${(err as Error).stack ?? String(err)}\n`);
-      sendStatus({ kind: 'start-failed', status, message: (err as Error).message });
-      return status;
+      return reportStartFailure(err);
     }
   }
   try {

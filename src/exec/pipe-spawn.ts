@@ -58,31 +58,67 @@ function clearOfTargets(fd: number, targets: number): number {
   return moved;
 }
 
+/** The pipes of a child about to be started: the builder's end and the child's end of each, indexed by child fd. */
+export interface ChildPipes {
+  readonly directions: readonly PipeDirection[];
+  readonly ours: readonly number[];
+  readonly theirs: readonly number[];
+}
+
+/** Makes one close-on-exec pipe per child fd; the child's ends sit above the fds they are dup2'ed onto. */
+export function createChildPipes(directions: readonly PipeDirection[]): ChildPipes {
+  if (!directions.includes('out')) throw new Error('a piped child needs an out pipe, whose closing tells its end');
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  try {
+    for (const direction of directions) {
+      const [readEnd, writeEnd] = pipeCloexec();
+      ours.push(direction === 'in' ? writeEnd : readEnd);
+      theirs.push(direction === 'in' ? readEnd : writeEnd);
+      theirs[theirs.length - 1] = clearOfTargets(theirs.at(-1)!, directions.length);
+    }
+  } catch (error) {
+    for (const fd of [...ours, ...theirs]) close(fd);
+    throw error;
+  }
+  return { directions, ours, theirs };
+}
+
+/** Closes the child's ends (once it has its own copies, or could not be started). */
+export function closeTheirEnds(pipes: ChildPipes): void {
+  for (const fd of pipes.theirs) close(fd);
+}
+
+/** Closes every end: the child could not be started. */
+export function closeAllEnds(pipes: ChildPipes): void {
+  closeTheirEnds(pipes);
+  for (const fd of pipes.ours) close(fd);
+}
+
 /**
  * Spawns `file` with `args` (argv[0] is `file`). Throws (SysCallError) when it cannot be started at all. Its end is
  * seen through its `out` pipes closing, so it must have at least one.
  */
 export function spawnPiped(file: string, args: readonly string[], opts: PipeSpawnOptions): PipedChild {
-  if (!opts.pipes.includes('out')) throw new Error('spawnPiped: a child needs an out pipe, whose closing tells its end');
-  const ours: number[] = [];
-  const theirs: number[] = [];
+  const pipes = createChildPipes(opts.pipes);
   let pid: number;
   try {
-    for (const direction of opts.pipes) {
-      const [readEnd, writeEnd] = pipeCloexec();
-      ours.push(direction === 'in' ? writeEnd : readEnd);
-      theirs.push(direction === 'in' ? readEnd : writeEnd);
-      theirs[theirs.length - 1] = clearOfTargets(theirs.at(-1)!, opts.pipes.length);
-    }
     const env = Object.entries(opts.env).map(([key, value]) => `${key}=${value}`);
-    pid = spawnProcess(file, [file, ...args], env, { setsid: false, cwd: opts.cwd, dup2: theirs.map((fd, target) => [fd, target] as const) });
+    pid = spawnProcess(file, [file, ...args], env, { setsid: false, cwd: opts.cwd, dup2: pipes.theirs.map((fd, target) => [fd, target] as const) });
   } catch (error) {
-    for (const fd of ours) close(fd);
+    closeAllEnds(pipes);
     throw error;
-  } finally {
-    for (const fd of theirs) close(fd);
   }
-  return watch(pid, opts.pipes, ours);
+  closeTheirEnds(pipes);
+  return adoptChild(pid, pipes);
+}
+
+/**
+ * Watches child `pid`, started by someone with the child's ends of `pipes` (which are closed by now): the builder's
+ * ends become Node streams, and the child is reaped once its `out` pipes close. It must be the builder's child.
+ */
+export function adoptChild(pid: number, pipes: ChildPipes): PipedChild {
+  return watch(pid, pipes.directions, pipes.ours);
 }
 
 function watch(pid: number, directions: readonly PipeDirection[], fds: readonly number[]): PipedChild {

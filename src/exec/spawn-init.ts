@@ -1,13 +1,14 @@
 // Builder side of one init run: spawn setpriv → unshare → node init, hand it its spec, stream its output, collect status.
 import { readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ExecSetupError } from './errors.js';
-import { builtFile, findTool, kilnDistDir } from './host-tools.js';
+import type { ForkServer } from './fork-client.js';
+import { findTool } from './host-tools.js';
+import { INIT_ENV, INIT_PIPES, initScriptPath } from './init-entry.js';
 import { INIT_NICE_VAR, parseStatusLines } from './init-protocol.js';
 import { spawnPiped } from './pipe-spawn.js';
-import type { PipeDirection, PipedChild } from './pipe-spawn.js';
+import type { PipedChild } from './pipe-spawn.js';
 import type { StatusMessage } from './init-protocol.js';
 import { attachTty } from './tty-proxy.js';
 import type { TtyProxy } from './tty-proxy.js';
@@ -57,18 +58,6 @@ export interface InitOutcome {
 const DIAG_LIMIT = 64 * 1024;
 
 let tools: { setpriv: string; unshare: string } | undefined;
-const INIT_ENV = { OPENSSL_CONF: '/dev/null' };
-/** The init's fds: stdin, stdout, diagnostics, status, the command's stderr, control (see docs/exec.md). */
-const INIT_PIPES: readonly PipeDirection[] = ['in', 'out', 'out', 'out', 'out', 'in'];
-
-/**
- * The init's entry: bin/kiln-init.cjs, which runs the one-file bundle dist/exec/init.cjs from a V8 code cache.
- * Called from TypeScript sources (tests), from dist/exec/ (tsc output) or from dist/ (the CLI bundle).
- */
-export function initScriptPath(): string {
-  builtFile(path.join('exec', 'init.cjs'), 'container init');
-  return path.join(kilnDistDir(), '..', 'bin', 'kiln-init.cjs');
-}
 
 /**
  * Spawns an init in new namespaces (`namespaces` are unshare's flags, e.g. ["--mount", "--pid", "--fork", ...]).
@@ -90,8 +79,6 @@ export function startInit(namespaces: readonly string[], cwd: string, cgroupProc
     initScriptPath(),
     ...cgroupProcs,
   ];
-  // A minimal environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS would cost start-up time on every step, and so does
-  // reading OpenSSL's config file (~2.5 ms), which the init never needs (it makes no TLS calls).
   let child: PipedChild;
   try {
     child = spawnPiped(tools.setpriv, args, { env: { ...INIT_ENV, [INIT_NICE_VAR]: String(getPriority()) }, cwd, pipes: INIT_PIPES });
@@ -99,6 +86,18 @@ export function startInit(namespaces: readonly string[], cwd: string, cgroupProc
     throw new ExecSetupError(`cannot start the container init: ${(error as Error).message}`, { cause: error });
   }
   if (background) lowerPriority(child.pid);
+  return initOf(child, () => hurryInit(child.pid));
+}
+
+/**
+ * An init cloned by the fork server in `cloneFlags`' namespaces, as a child of the builder: it is ready (`waiting`)
+ * within milliseconds, so it needs no priority games. Rejects when the server could not clone one.
+ */
+export async function forkInit(server: ForkServer, cloneFlags: number, cwd: string, cgroupProcs: readonly string[]): Promise<StartedInit> {
+  return initOf(await server.fork(cloneFlags, cwd, cgroupProcs, INIT_PIPES), () => undefined);
+}
+
+function initOf(child: PipedChild, hurry: () => void): StartedInit {
   const status: StartedInit['status'] = { text: '' };
   // Read from the start: the pool learns from the `waiting` line whether spares are ready in time.
   (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
@@ -108,7 +107,7 @@ export function startInit(namespaces: readonly string[], cwd: string, cgroupProc
   // Watched from the start: an init that dies while idle must not leave a later driver waiting for a past event.
   const { closed } = child;
   closed.catch(() => undefined);
-  return { child, ended: () => child.exited(), hurry: () => hurryInit(child.pid), loaded: () => status.text.includes('"kind":"waiting"'), status, closed };
+  return { child, ended: () => child.exited(), hurry, loaded: () => status.text.includes('"kind":"waiting"'), status, closed };
 }
 
 /**

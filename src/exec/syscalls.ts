@@ -58,6 +58,11 @@ const c = {
   fsconfig: bind('int fsconfig(int fd, unsigned int cmd, const char *key, const char *value, int aux)'),
   fsmount: bind('int fsmount(int fd, unsigned int flags, unsigned int attr_flags)'),
   move_mount: bind('int move_mount(int from_dfd, const char *from_path, int to_dfd, const char *to_path, unsigned int flags)'),
+  madvise: bind('int madvise(uintptr_t addr, size_t len, int advice)'),
+  syscall5: bind('long syscall(long number, long a1, long a2, long a3, long a4, long a5)'),
+  pidfd_open: bind('int pidfd_open(int pid, unsigned int flags)'),
+  pidfd_getfd: bind('int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)'),
+  exit: bind('void _exit(int status)'),
 };
 
 /** Throws SysCallError (syscall name, subject, errno) when a call returned -1. */
@@ -182,6 +187,12 @@ export function cloexecFrom(first: number): void {
 /** Resets a signal to SIG_DFL (Node ignores SIGPIPE and SIGXFSZ, and SIG_IGN survives execve). */
 export function resetSignal(sig: number): void {
   c.signal(sig, null);
+}
+
+/** Blocks every signal that can be blocked, for the calling thread. */
+export function blockAllSignals(): void {
+  const SIG_SETMASK = 2;
+  check('sigprocmask', '', c.sigprocmask(SIG_SETMASK, Buffer.alloc(128, 0xff), null));
 }
 
 /** Unblocks every signal of the calling thread (the mask survives execve). */
@@ -310,4 +321,55 @@ export function spawnProcess(path: string, argv: readonly string[], envp: readon
   } finally {
     c.posix_spawnattr_destroy(attr);
   }
+}
+
+export const MADV_DOFORK = 11;
+
+/** madvise(2); false (errno left unread) when the kernel refused the advice for that range. */
+export function madvise(address: number, length: number, advice: number): boolean {
+  return c.madvise(address, length, advice) === 0;
+}
+
+/** clone(2)'s system call number, for the architectures Node ships Linux builds for with glibc. */
+const CLONE_SYSCALL: Readonly<Record<string, number>> = { x64: 56, arm64: 220 };
+
+export const CLONE = {
+  NEWNS: 0x20000,
+  PARENT: 0x8000,
+  NEWUTS: 0x4000000,
+  NEWIPC: 0x8000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+/** True when cloneProcess can work on this architecture. */
+export function canCloneProcess(): boolean {
+  return CLONE_SYSCALL[process.arch] !== undefined;
+}
+
+/**
+ * The raw clone(2) system call used like fork(2) (no new stack, no CLONE_VM): returns the child's pid in the caller
+ * and 0 in the child, which goes on from here with a copy of the caller's memory and only the calling thread.
+ * glibc's fork cannot create namespaces, and its clone wrapper wants a C function to run.
+ */
+export function cloneProcess(flags: number): number {
+  const nr = CLONE_SYSCALL[process.arch];
+  if (nr === undefined) throw new Error(`cloning a process is not supported on ${process.arch}`);
+  return check('clone', `flags 0x${flags.toString(16)}`, c.syscall5(nr, flags, 0, 0, 0, 0));
+}
+
+/** pidfd_open(2): a file descriptor naming process `pid` (close-on-exec). */
+export function pidfdOpen(pid: number): number {
+  return check('pidfd_open', String(pid), c.pidfd_open(pid, 0));
+}
+
+/** pidfd_getfd(2): a copy (close-on-exec) of fd `fd` of the process `pidfd` names. */
+export function pidfdGetfd(pidfd: number, fd: number): number {
+  return check('pidfd_getfd', `fd ${fd}`, c.pidfd_getfd(pidfd, fd, 0));
+}
+
+/** _exit(2): ends the process now, without Node's exit path (which would wait for threads a cloned child lacks). */
+export function exitNow(status: number): never {
+  c.exit(status);
+  throw new Error('_exit returned');
 }
