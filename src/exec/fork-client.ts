@@ -42,7 +42,9 @@ export class ForkServer {
   private diag = '';
 
   private constructor(private readonly child: PipedChild) {
-    const [, replies, diag, ...rest] = child.stdio as Readable[];
+    const [requests, replies, diag, ...rest] = child.stdio as Readable[];
+    // A server that died leaves its requests pipe without a reader: its end is reported through `closed`.
+    requests?.on('error', () => undefined);
     let text = '';
     replies?.on('data', (chunk: Buffer) => {
       text += chunk.toString('utf8');

@@ -26,9 +26,11 @@ afterAll(async () => {
 });
 
 /** Runs kiln and sends `signal` to it once its stdout (or stderr, for builds) shows `marker`. */
-async function signalWhen(args: readonly string[], marker: string, signal: NodeJS.Signals): Promise<KilnResult & { signalledAt: number; endedAt: number }> {
+async function signalWhen(args: readonly string[], marker: string, signal: NodeJS.Signals): Promise<KilnResult & { signalledAt: number; endedAt: number; pid: number }> {
   let signalledAt = 0;
+  let pid = 0;
   const watch = (child: ChildProcess): void => {
+    pid = child.pid ?? 0;
     let seen = '';
     const onData = (chunk: Buffer): void => {
       seen += chunk.toString();
@@ -43,7 +45,7 @@ async function signalWhen(args: readonly string[], marker: string, signal: NodeJ
   const result = await runKiln(args, { root, onSpawn: watch });
   const endedAt = Date.now();
   expect(signalledAt, `never saw "${marker}": ${result.stdout}${result.stderr}`).toBeGreaterThan(0);
-  return { ...result, signalledAt, endedAt };
+  return { ...result, signalledAt, endedAt, pid };
 }
 
 /** Polls until `probe` returns an empty list (a killed container's processes need a moment to be reaped). */
@@ -216,11 +218,25 @@ describe('nothing is left behind', () => {
   });
 
   it('after kiln build is killed with SIGKILL during a RUN', async () => {
-    const context = await makeContext({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 6136\n' });
+    const context = await makeContext({ Dockerfile: "FROM busybox\nRUN echo sta''rted && sleep 6136\n" });
     cleanup.push(context);
     const built = await signalWhen(['build', '--progress=plain', context], 'started', 'SIGKILL');
     expect(built.code).not.toBe(0);
     expect(await eventuallyEmpty(() => processesMentioning('sleep 6136'))).toEqual([]);
+    expect(await mountsMentioning(root)).toEqual([]);
+    expect((await runKiln(['run', '--rm', 'busybox', 'true'], { root })).code).toBe(0);
+    await expectNothingLeftBehind();
+  });
+
+  it('after kiln build is killed with SIGKILL during a RUN as another user: the command and the fork server die with it', async () => {
+    // A new uid clears the parent-death signal; the init arms it again, or this sleep would outlive the build.
+    // (The quotes keep the marker out of the step's title, which plain progress prints before the step runs.)
+    const context = await makeContext({ Dockerfile: "FROM busybox\nUSER 1000:1000\nRUN echo sta''rted && sleep 6137\n" });
+    cleanup.push(context);
+    const built = await signalWhen(['build', '--progress=plain', context], 'started', 'SIGKILL');
+    expect(built.code).not.toBe(0);
+    expect(await eventuallyEmpty(() => processesMentioning('sleep 6137'))).toEqual([]);
+    expect(await eventuallyEmpty(() => processesMentioning(`--fork-server ${built.pid}`))).toEqual([]);
     expect(await mountsMentioning(root)).toEqual([]);
     expect((await runKiln(['run', '--rm', 'busybox', 'true'], { root })).code).toBe(0);
     await expectNothingLeftBehind();

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createExecutor } from '../../src/exec/index.js';
 import { processesWorkingIn } from '../helpers/kiln.js';
 import { makeExecFixture, specFor } from './exec-fixture.js';
@@ -18,6 +18,37 @@ beforeAll(async () => {
 afterAll(async () => {
   await fx.dispose();
 });
+
+/**
+ * The fork servers this process started: argv ends with `--fork-server <builder pid>`. Its clones have the same argv
+ * until they exec, but each is PID 1 of a pid namespace of its own (two pids in NSpid).
+ */
+async function ourForkServers(): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (argv.at(-3) !== '--fork-server' || argv.at(-2) !== String(process.pid)) continue;
+    const nsPids = /^NSpid:(.*)$/m.exec(await readFile(`/proc/${entry}/status`, 'utf8').catch(() => ''))?.[1]?.trim().split(/\s+/);
+    if (nsPids?.length === 1) found.push(Number(entry));
+  }
+  return found;
+}
+
+/** The parent of host process `pid`. */
+async function parentOf(pid: number): Promise<number> {
+  return Number(/^PPid:\s*(\d+)$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]);
+}
+
+/** Runs `args` and returns its exit code, its output and the host pid of its PID 1 (reported when it started). */
+async function runWatched(executor: ReturnType<typeof createExecutor>, args: readonly string[], opts: Parameters<typeof specFor>[3] = {}): Promise<{ code: number; text: string; pid: number }> {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => (text += c.toString()));
+  let pid = 0;
+  const status = await executor.run(specFor(fx, args, await fx.layer(), opts), { stdout: out, stderr: out, onStart: (handle) => (pid = handle.pid) }, new AbortController().signal);
+  return { code: status.code, text, pid };
+}
 
 async function stepDirs(stateDir: string): Promise<string[]> {
   return readdir(join(stateDir, 'steps')).catch(() => []);
@@ -83,6 +114,72 @@ describe('inits started ahead', () => {
     } finally {
       await executor.close();
       setPriority(own);
+    }
+  });
+});
+
+describe('the fork server', () => {
+  it("clones a build's container steps as children of the builder, in the namespaces asked for, and close() ends it", async () => {
+    const stateDir = join(fx.tmp, 'fork-state');
+    const executor = createExecutor({ stateDir, prewarm: true });
+    try {
+      for (const network of ['none', 'host'] as const) {
+        const ran = await runWatched(executor, ['sh', '-c', 'sleep 0.3; hostname; ls /sys/class/net | tr "\\n" " "'], { network, hostname: `h-${network}` });
+        expect(ran.code, ran.text).toBe(0);
+        expect(ran.text.split('\n')[0]).toBe(`h-${network}`);
+        if (network === 'none') expect(ran.text.split('\n')[1]).toBe('lo ');
+        else expect(ran.text.split('\n')[1]).not.toBe('lo ');
+      }
+      // The command (PID 1) was the builder's own child: a clone, not a Node init under unshare.
+      const probe = await runWatched(executor, ['sleep', '0.3']);
+      expect(probe.code).toBe(0);
+      const servers = await ourForkServers();
+      expect(servers).toHaveLength(1);
+    } finally {
+      await executor.close();
+    }
+    expect(await ourForkServers()).toEqual([]);
+    expect(await processesWorkingIn(stateDir)).toEqual([]);
+  });
+
+  it('PID 1 of a step is a child of the builder while it runs', async () => {
+    const executor = createExecutor({ stateDir: join(fx.tmp, 'fork-parent-state'), prewarm: true });
+    try {
+      const out = new PassThrough();
+      let parent = 0;
+      const status = await executor.run(
+        specFor(fx, ['sleep', '0.5'], await fx.layer()),
+        { stdout: out, stderr: out, onStart: (handle) => void parentOf(handle.pid).then((ppid) => (parent = ppid)) },
+        new AbortController().signal,
+      );
+      expect(status.code).toBe(0);
+      expect(parent).toBe(process.pid);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it('a step whose fork server died starts its own init, with a warning, and the build goes on', async () => {
+    const executor = createExecutor({ stateDir: join(fx.tmp, 'fork-dead-state'), prewarm: true });
+    const warnings: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      warnings.push(String(chunk));
+      return true;
+    });
+    try {
+      expect((await runWatched(executor, ['true'])).code).toBe(0);
+      const [server] = await ourForkServers();
+      expect(server).toBeDefined();
+      process.kill(server!, 'SIGKILL');
+      // The spare cloned ahead still runs one step; the next needs the server, finds it gone and starts an init.
+      for (let i = 0; i < 3; i++) {
+        const ran = await runWatched(executor, ['sh', '-c', `echo step ${i}`]);
+        expect(ran).toMatchObject({ code: 0, text: `step ${i}\n` });
+      }
+      expect(warnings.join('')).toMatch(/kiln: warning: the fork server ended \(SIGKILL\).*each step now starts its own init/);
+    } finally {
+      spy.mockRestore();
+      await executor.close();
     }
   });
 });
