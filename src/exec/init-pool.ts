@@ -28,7 +28,8 @@ const SANDBOX: StepCgroupOptions = { devices: true };
 const MAX_SPARES = 2;
 
 export class InitPool {
-  private readonly idle = new Map<string, Promise<StepInit>[]>();
+  /** Inits waiting for a step; a clone that could not be made resolves to undefined. */
+  private readonly idle = new Map<string, Promise<StepInit | undefined>[]>();
   private readonly spares = new Map<string, number>();
   private readonly cleanups = new Set<Promise<void>>();
   private closed = false;
@@ -67,7 +68,7 @@ export class InitPool {
     if (queue.length === 0 && this.forkServer !== undefined && !this.closed) {
       const next = this.fork(flags, SANDBOX);
       next.catch(() => undefined);
-      queue.push(next as Promise<StepInit>);
+      queue.push(next);
     }
     return taken;
   }
