@@ -11,7 +11,7 @@ import { prepareKernelMounts, reportStartFailure, runContainerInit } from './ini
 import { FD } from './init-protocol.js';
 import type { InitSpec } from './init-protocol.js';
 import { readSpecPath, sendStatus } from './init-status.js';
-import { CLONE, blockAllSignals, close, cloneProcess, dup2, exitNow, pidfdGetfd, pidfdOpen, prctl } from './syscalls.js';
+import { CLONE, blockAllSignals, close, cloneProcess, dup2, exitNow, parentPid, pidfdGetfd, pidfdOpen, prctl } from './syscalls.js';
 
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
@@ -41,7 +41,7 @@ function lineReader(fd: number): () => string | undefined {
 export function serveForks(builderPid: number): number {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   // Started by a builder that died before the line above: nobody would ever kill this process.
-  if (process.ppid !== builderPid) return 0;
+  if (parentPid() !== builderPid) return 0;
   const builder = pidfdOpen(builderPid);
   const nextLine = lineReader(0);
   for (let line = nextLine(); line !== undefined; line = nextLine()) {

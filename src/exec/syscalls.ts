@@ -63,6 +63,7 @@ const c = {
   pidfd_open: bind('int pidfd_open(int pid, unsigned int flags)'),
   pidfd_getfd: bind('int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)'),
   exit: bind('void _exit(int status)'),
+  getppid: bind('int getppid()'),
 };
 
 /** Throws SysCallError (syscall name, subject, errno) when a call returned -1. */
@@ -356,6 +357,11 @@ export function cloneProcess(flags: number): number {
   const nr = CLONE_SYSCALL[process.arch];
   if (nr === undefined) throw new Error(`cloning a process is not supported on ${process.arch}`);
   return check('clone', `flags 0x${flags.toString(16)}`, c.syscall5(nr, flags, 0, 0, 0, 0));
+}
+
+/** getppid(2) now (Node's process.ppid is the value at start-up). */
+export function parentPid(): number {
+  return c.getppid();
 }
 
 /** pidfd_open(2): a file descriptor naming process `pid` (close-on-exec). */
