@@ -47,8 +47,10 @@ export async function cleanupStaleExecState(stateDir: string): Promise<void> {
       try {
         await rmdir(path.join(parent, name));
       } catch (err) {
-        // A cgroup still holding processes (a container outliving its builder) is left for the next start-up.
-        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
+        // A cgroup still holding processes (a container outliving its builder) is left for the next start-up; one
+        // already gone was removed by another kiln starting at the same time.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EBUSY' && code !== 'ENOENT') throw err;
       }
     }
   }

@@ -88,7 +88,7 @@ describe('Executor.run process', () => {
   it('abort kills every process of the container and leaves no mount behind', async () => {
     const ac = new AbortController();
     const marker = `kiln-abort-${process.pid}`;
-    const pending = runIn(fx, ['sh', '-c', `sleep 100 & sleep 100 & sleep 100; : ${marker}`], { signal: ac.signal });
+    const pending = runIn(fx, ['sh', '-c', `sleep 4101 & sleep 4101 & sleep 4101; : ${marker}`], { signal: ac.signal });
     for (let i = 0; i < 200 && (await processesMentioning(marker)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await processesMentioning(marker)).not.toEqual([]);
     const started = Date.now();
@@ -96,14 +96,14 @@ describe('Executor.run process', () => {
     await expect(pending).rejects.toThrow('cancelled by test');
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await processesMentioning(marker)).toEqual([]);
-    expect(await processesMentioning('sleep 100')).toEqual([]);
+    expect(await processesMentioning('sleep 4101')).toEqual([]);
     expect(await mountsMentioning(fx.stateDir)).toEqual([]);
     expect(await readdir(`${fx.stateDir}/steps`)).toEqual([]);
   });
 
   it('reports PID 1 killed from outside with SIGKILL as 137', async () => {
     const marker = `kiln-kill-${process.pid}`;
-    const pending = runIn(fx, ['sh', '-c', `sleep 100; : ${marker}`]);
+    const pending = runIn(fx, ['sh', '-c', `sleep 4103; : ${marker}`]);
     let pids: string[] = [];
     for (let i = 0; i < 200 && pids.length === 0; i++) {
       pids = (await processesMentioning(marker)).filter((p) => !p.includes('kiln-init.cjs')).map((p) => p.split(':')[0] as string);

@@ -67,7 +67,7 @@ describe('Executor.run for kiln run', () => {
   });
 
   it('with the minimal init forwards SIGTERM to the command', async () => {
-    const s = await start(['sh', '-c', 'echo ready; exec sleep 100'], { init: true });
+    const s = await start(['sh', '-c', 'echo ready; exec sleep 4102'], { init: true });
     await waitFor(() => s.output().includes('ready'), 'ready');
     await new Promise((r) => setTimeout(r, 100));
     s.handle.kill('SIGTERM');
