@@ -161,11 +161,13 @@ describe('the fork server', () => {
 
   it('a step whose fork server died starts its own init, with a warning, and the build goes on', async () => {
     const executor = createExecutor({ stateDir: join(fx.tmp, 'fork-dead-state'), prewarm: true });
+    // Recorded, and still written: a write that never calls back could stall whoever waits for it (vitest too).
     const warnings: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    const write = process.stderr.write.bind(process.stderr);
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
       warnings.push(String(chunk));
-      return true;
-    });
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write);
     try {
       expect((await runWatched(executor, ['true'])).code).toBe(0);
       const [server] = await ourForkServers();
