@@ -62,3 +62,16 @@ describe('cloning the fork server', () => {
     expect(retried).toBeLessThan(20);
   });
 });
+
+describe('cloneFlagsOf', () => {
+  it("maps unshare's namespace flags to clone(2) flags, and refuses what a clone cannot honour", async () => {
+    const { cloneFlagsOf } = await import('../../src/exec/fork-client.js');
+    const { CLONE } = await import('../../src/exec/syscalls.js');
+    const base = ['--mount', '--pid', '--fork', '--uts', '--ipc', '--kill-child', '--propagation', 'private'];
+    expect(cloneFlagsOf(base)).toBe(CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWUTS | CLONE.NEWIPC);
+    expect(cloneFlagsOf([...base, '--net'])).toBe(CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
+    // A user namespace needs its id maps written from outside: unshare does that, a clone here does not.
+    expect(cloneFlagsOf([...base, '--user'])).toBeUndefined();
+    expect(cloneFlagsOf([...base, '--propagation', 'shared'])).toBeUndefined();
+  });
+});
