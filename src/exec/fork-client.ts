@@ -76,11 +76,6 @@ export class ForkServer {
     }
   }
 
-  /** Why the server can no longer clone, once it cannot. */
-  get broken(): Error | undefined {
-    return this.failure;
-  }
-
   /**
    * A clone in namespaces `flags` with a pipe per fd of `directions`, working in `cwd`, joined to `cgroupProcs`:
    * an init waiting for its spec, a child of the builder.

@@ -11,10 +11,8 @@ import { prepareKernelMounts, reportStartFailure, runContainerInit } from './ini
 import { FD } from './init-protocol.js';
 import type { InitSpec } from './init-protocol.js';
 import { readSpecPath, sendStatus } from './init-status.js';
-import { CLONE, blockAllSignals, close, cloneProcess, dup2, exitNow, parentPid, pidfdGetfd, pidfdOpen, prctl } from './syscalls.js';
+import { CLONE, blockAllSignals, close, cloneProcess, dieWithParent, dup2, exitNow, pidfdGetfd, pidfdOpen } from './syscalls.js';
 
-const PR_SET_PDEATHSIG = 1;
-const SIGKILL = 9;
 /** Clones killed in a row because the heap changed under them before the server gives up on a request. */
 const MAX_DISCARDS = 5;
 
@@ -39,9 +37,9 @@ function lineReader(fd: number): () => string | undefined {
 
 /** Serves fork requests from fd 0 until the builder closes it (or dies: PDEATHSIG); returns the exit status. */
 export function serveForks(builderPid: number): number {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  dieWithParent();
   // Started by a builder that died before the line above: nobody would ever kill this process.
-  if (parentPid() !== builderPid) return 0;
+  if (process.ppid !== builderPid) return 0;
   const builder = pidfdOpen(builderPid);
   const nextLine = lineReader(0);
   for (let line = nextLine(); line !== undefined; line = nextLine()) {
@@ -84,7 +82,7 @@ function runClone(request: ForkRequest, fds: readonly number[], builder: number)
     for (const fd of fds) close(fd);
     close(builder);
     // Its parent is the builder (CLONE_PARENT): the step dies with it, as an init dies with unshare.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    dieWithParent();
     process.chdir(request.cwd);
     status = runStep(request.cgroupProcs);
   } catch (err) {

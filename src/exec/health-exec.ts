@@ -11,12 +11,11 @@ import { HEALTH_EXEC_NOT_RUN } from './health-exec-protocol.js';
 import type { HealthExecSpec } from './health-exec-protocol.js';
 import { groupsOf, resolveUser } from './passwd.js';
 import { processStartTime } from './process-start-time.js';
-import { chdir, prctl, setgroups, setresgid, setresuid } from './syscalls.js';
+import { chdir, dieWithParent, prctl, setgroups, setresgid, setresuid } from './syscalls.js';
 
 // Until the exec this process has the host's root and every capability: Node's inspector (SIGUSR1) must never open,
 // and nothing in the container may read its memory or /proc entries (not dumpable).
 process.on('SIGUSR1', () => undefined);
-const PR_SET_PDEATHSIG = 1;
 const PR_SET_DUMPABLE = 4;
 prctl(PR_SET_DUMPABLE, 0);
 
@@ -63,7 +62,7 @@ async function main(): Promise<number> {
   setresgid(user.gid);
   setresuid(user.uid);
   // Set last: a change of credentials clears it. The parent is nsenter, which kiln kills on a timeout.
-  prctl(PR_SET_PDEATHSIG, 9);
+  dieWithParent();
   if (process.ppid === 1) return HEALTH_EXEC_NOT_RUN;
   return execCommand(command, spec.args, env, { kind: 'pipes' });
 }

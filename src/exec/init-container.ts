@@ -11,10 +11,7 @@ import { handOverPty } from './pty.js';
 import { FD } from './init-protocol.js';
 import type { ContainerInitSpec } from './init-protocol.js';
 import { sendStatus } from './init-status.js';
-import { MNT_DETACH, MS, becomeUserForExec, chdir, dup2, fchdir, mount, pivotRoot, prctl, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
-
-const PR_SET_PDEATHSIG = 1;
-const SIGKILL = 9;
+import { MNT_DETACH, MS, becomeUserForExec, chdir, dieWithParent, dup2, fchdir, mount, pivotRoot, sethostname, setgroups, setresgid, setresuid, umount2 } from './syscalls.js';
 import { bringLoopbackUp } from './loopback.js';
 import { maskKernelPaths } from './masked-paths.js';
 import { mountOverlay } from './overlay-mount.js';
@@ -81,9 +78,9 @@ export function runContainerInit(spec: ContainerInitSpec, staged?: StagedKernelM
     // This thread execs the command next, and the command keeps only its credentials.
     becomeUserForExec(user.gid, groupsOf(user), user.uid);
   }
-  // A new effective uid or gid clears the parent-death signal (see commit_creds): armed again, so that a command run
-  // as another user still dies with its parent (unshare, or the builder for a cloned init) rather than outlive it.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // The identity change cleared the parent-death signal: armed again, so that a command run as another user still
+  // dies with its parent (unshare, or the builder for a cloned init) rather than outlive it.
+  dieWithParent();
   // Listening before 'ready': the builder forwards signals from then on, and the kernel drops those PID 1 has no handler for.
   const forwarder = spec.process.init ? forwardSignals() : undefined;
   sendStatus({ kind: 'ready', pid: hostPid });

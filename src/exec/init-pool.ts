@@ -55,14 +55,8 @@ export class InitPool {
     const flags = cloneFlagsOf(namespaces);
     if (this.forkServer === undefined || flags === undefined || this.closed) return this.take(namespaces, cgroup);
     if (!cgroup.devices || cgroup.limits !== undefined) return (await this.fork(flags, cgroup)) ?? this.take(namespaces, cgroup);
-    const key = `clone ${flags}`;
-    const queue = this.idle.get(key) ?? [];
-    this.idle.set(key, queue);
-    let taken = await queue.shift()?.catch(() => undefined);
-    if (taken !== undefined && taken.init.ended()) {
-      await discard(taken);
-      taken = undefined;
-    }
+    const queue = this.queueOf(`clone ${flags}`);
+    let taken = await nextAlive(queue);
     taken ??= await this.fork(flags, SANDBOX);
     if (taken === undefined) return this.take(namespaces, cgroup);
     if (queue.length === 0 && this.forkServer !== undefined && !this.closed) {
@@ -81,15 +75,8 @@ export class InitPool {
   async take(namespaces: readonly string[], cgroup: StepCgroupOptions): Promise<StepInit> {
     if (!cgroup.devices || cgroup.limits !== undefined) return this.start(namespaces, cgroup);
     const key = namespaces.join(' ');
-    const queue = this.idle.get(key) ?? [];
-    this.idle.set(key, queue);
-    const waiting = queue.shift();
-    let taken = waiting === undefined ? undefined : await waiting.catch(() => undefined);
-    if (taken !== undefined && taken.init.ended()) {
-      // It died while idle (killed from outside, or it could not start): start a fresh one and let it report why.
-      await discard(taken);
-      taken = undefined;
-    }
+    const queue = this.queueOf(key);
+    let taken = await nextAlive(queue);
     let spares = this.spares.get(key) ?? 1;
     if (taken !== undefined && !taken.init.loaded()) {
       // Started in the background, it is now what the step waits for.
@@ -140,6 +127,13 @@ export class InitPool {
     await Promise.all(cleanups);
   }
 
+  /** The idle inits kept for `key`. */
+  private queueOf(key: string): Promise<StepInit | undefined>[] {
+    const queue = this.idle.get(key) ?? [];
+    this.idle.set(key, queue);
+    return queue;
+  }
+
   /**
    * A clone from the fork server in a new step directory and cgroup; undefined (and no more fork server for this
    * pool, with a warning) when the server failed: the step then starts its own init.
@@ -182,6 +176,17 @@ export class InitPool {
       throw error;
     }
   }
+}
+
+/**
+ * The oldest idle init of `queue`, if it is still alive. One that died while idle (killed from outside, or it could
+ * not start) is cleaned up, and the caller starts a fresh one, which reports why if it fails too.
+ */
+async function nextAlive(queue: Promise<StepInit | undefined>[]): Promise<StepInit | undefined> {
+  const taken = await queue.shift()?.catch(() => undefined);
+  if (taken === undefined || !taken.init.ended()) return taken;
+  await discard(taken);
+  return undefined;
 }
 
 function startForkServer(): ForkServer | undefined {

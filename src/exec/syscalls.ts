@@ -63,7 +63,6 @@ const c = {
   pidfd_open: bind('int pidfd_open(int pid, unsigned int flags)'),
   pidfd_getfd: bind('int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)'),
   exit: bind('void _exit(int status)'),
-  getppid: bind('int getppid()'),
 };
 
 /** Throws SysCallError (syscall name, subject, errno) when a call returned -1. */
@@ -153,6 +152,17 @@ export function becomeUserForExec(gid: number, groups: readonly number[], uid: n
 
 export function prctl(option: number, a2: number, a3 = 0, a4 = 0, a5 = 0): number {
   return check('prctl', String(option), c.prctl(option, a2, a3, a4, a5));
+}
+
+const PR_SET_PDEATHSIG = 1;
+const SIGKILL = 9;
+
+/**
+ * The calling process gets SIGKILL when its parent (the thread that started it) dies. A change of effective uid or
+ * gid clears this (commit_creds), so a process that switches user must call it again.
+ */
+export function dieWithParent(): void {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 export const F = { DUPFD_CLOEXEC: 1030, GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4 } as const;
@@ -357,11 +367,6 @@ export function cloneProcess(flags: number): number {
   const nr = CLONE_SYSCALL[process.arch];
   if (nr === undefined) throw new Error(`cloning a process is not supported on ${process.arch}`);
   return check('clone', `flags 0x${flags.toString(16)}`, c.syscall5(nr, flags, 0, 0, 0, 0));
-}
-
-/** getppid(2) now (Node's process.ppid is the value at start-up). */
-export function parentPid(): number {
-  return c.getppid();
 }
 
 /** pidfd_open(2): a file descriptor naming process `pid` (close-on-exec). */
