@@ -5,9 +5,11 @@ export const FORK_SERVER_ARG = '--fork-server';
 
 /**
  * Node flags of the fork server. `--single-threaded` keeps V8 from handing work to helper threads, which a cloned
- * child does not have (it would wait for them forever); `--expose-gc` lets it empty the young generation before a clone.
+ * child does not have (it would wait for them forever); `--expose-gc` lets it empty the young generation before a clone;
+ * `--no-lazy` compiles the whole bundle once, in the server (and its code cache), where lazy compilation would compile
+ * the step's code again in every clone (~2 ms of CPU per step, measured over 50-step builds).
  */
-export const FORK_SERVER_NODE_FLAGS: readonly string[] = ['--single-threaded', '--expose-gc'];
+export const FORK_SERVER_NODE_FLAGS: readonly string[] = ['--single-threaded', '--expose-gc', '--no-lazy'];
 
 export interface ForkRequest {
   /** The builder's fds that become the child's fds 0, 1, ... (the fork server copies them with pidfd_getfd). */
