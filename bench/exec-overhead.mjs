@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Per-step cost of `RUN true` through kiln's executor (init started per run, and started one run ahead as a build
+// Per-step cost of `RUN true` through kiln's executor (a Node init started per run as `kiln run` does, and an init cloned one run ahead as a build
 // does) versus `runc run` on the same busybox rootfs; kiln mounts an overlay with a fresh upper dir, runc uses the
 // plain directory. Then the same through whole builds: 50 `RUN true` steps with --no-cache.
 // Usage: node bench/exec-overhead.mjs [N]   (root; needs a built dist/ and Debian's runc and busybox-static)
@@ -160,8 +160,8 @@ try {
   console.log(`RUN true, ${runs} runs each`);
   for (const network of ['none', 'host']) {
     const { fresh, ahead, runc } = await compare(network);
-    console.log(`kiln, init started ahead, network ${network}: ${fmt(ahead)}`);
-    console.log(`kiln, init started per run, network ${network}: ${fmt(fresh)}`);
+    console.log(`kiln, init cloned ahead (fork server), network ${network}: ${fmt(ahead)}`);
+    console.log(`kiln, Node init started per run, network ${network}: ${fmt(fresh)}`);
     console.log(`runc run,                  network ${network}: ${fmt(runc)}`);
   }
   const builds = await perStepInBuilds(5);
