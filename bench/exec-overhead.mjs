@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Per-step cost of `RUN true` through kiln's executor (a Node init started per run as `kiln run` does, and an init cloned one run ahead as a build
-// does) versus `runc run` on the same busybox rootfs; kiln mounts an overlay with a fresh upper dir, runc uses the
-// plain directory. Then the same through whole builds: 50 `RUN true` steps with --no-cache.
+// Per-step cost of `RUN true` through kiln's executor (a Node init started per run, as `kiln run` does, and an init
+// cloned one run ahead by the fork server, as a build does) versus `runc run` on the same busybox rootfs; kiln mounts
+// an overlay with a fresh upper dir, runc uses the plain directory. Then the same through whole builds: 50 `RUN true` steps with --no-cache.
 // Usage: node bench/exec-overhead.mjs [N]   (root; needs a built dist/ and Debian's runc and busybox-static)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
