@@ -1,6 +1,8 @@
 // The fork server's clones: V8 maps its heap MADV_DONTFORK, so a child cloned without prepareForClone lacks its heap
 // and crashes at its first JS step; with it, clones run JS (and collect garbage) while the parent's heap churns.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FORK_SERVER_NODE_FLAGS } from '../../src/exec/fork-protocol.js';
@@ -41,11 +43,18 @@ function cloneScript(count: number, prepare: boolean): string {
 }
 
 function runClones(count: number, prepare: boolean): { failed: number[]; retried: number } {
-  const out = execFileSync(process.execPath, [...FORK_SERVER_NODE_FLAGS, '--input-type=module', '-e', cloneScript(count, prepare)], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '' },
-  });
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { failed: number[]; retried: number };
+  // In a directory of its own: a clone that crashes may leave a core file where it runs.
+  const cwd = mkdtempSync(join(tmpdir(), 'kiln-clones-'));
+  try {
+    const out = execFileSync(process.execPath, [...FORK_SERVER_NODE_FLAGS, '--input-type=module', '-e', cloneScript(count, prepare)], {
+      cwd,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { failed: number[]; retried: number };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 }
 
 describe('cloning the fork server', () => {
