@@ -1,6 +1,7 @@
 // The local content store plus read-only fallback blob directories (imported caches), fetched into local on first read.
 import { createReadStream, existsSync } from 'node:fs';
-import { access, readdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
+import { readdirOrEmpty } from '../disk/readdir-or-empty.js';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { KilnError } from '../errors.js';
@@ -112,14 +113,7 @@ export class LayeredContentStore implements ContentStore {
   async list(): Promise<string[]> {
     const all = new Set(await this.local.list());
     for (const dir of this.fallbackDirs) {
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
-      for (const name of names) if (/^[0-9a-f]{64}$/.test(name)) all.add(`sha256:${name}`);
+      for (const name of await readdirOrEmpty(dir)) if (/^[0-9a-f]{64}$/.test(name)) all.add(`sha256:${name}`);
     }
     return [...all];
   }

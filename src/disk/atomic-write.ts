@@ -1,6 +1,7 @@
 // The one way kiln writes a file that must survive a crash: temp file, fsync, rename, fsync the directory.
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
+import { readdirOrEmpty } from './readdir-or-empty.js';
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './process-alive.js';
 
@@ -17,14 +18,7 @@ const TEMP_NAME = /^\.tmp-.+-(\d+)-[0-9a-f]{8}$/;
  * those of live writers stay. A missing directory has none.
  */
 export async function removeStaleTemps(dir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  for (const name of names) {
+  for (const name of await readdirOrEmpty(dir)) {
     const writer = TEMP_NAME.exec(name)?.[1];
     if (writer !== undefined && !processAlive(Number(writer))) await rm(join(dir, name), { force: true });
   }

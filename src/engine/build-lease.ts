@@ -1,6 +1,7 @@
 // Leases in <KILN_ROOT>/leases: a running build's lease makes prune keep blobs and snapshots; a running prune's makes builds wait.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readdirOrEmpty } from '../disk/readdir-or-empty.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from '../disk/atomic-write.js';
@@ -59,15 +60,8 @@ function optionalStart(start: string | undefined): { processStart?: string } {
 /** Leases of processes still running; leases left by dead processes are removed on the way. */
 export async function liveLeases(root: string, kind: LeaseKind): Promise<LeaseInfo[]> {
   const dir = leaseDir(root);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
   const live: LeaseInfo[] = [];
-  for (const name of names) {
+  for (const name of await readdirOrEmpty(dir)) {
     if (!name.startsWith(`${kind}-`) || !name.endsWith('.json')) continue;
     let info: LeaseInfo;
     try {

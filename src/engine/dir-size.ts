@@ -1,5 +1,6 @@
 // Bytes held by a directory tree: regular files and symlinks by their size, each hard-linked inode once.
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
+import { readdirOrEmpty } from '../disk/readdir-or-empty.js';
 import { join } from 'node:path';
 
 /** Apparent size, like the sizes buildx reports; `seen` dedupes hard links across calls (snapshots share none today). */
@@ -13,15 +14,9 @@ export async function dirSize(path: string, seen: Set<string> = new Set()): Prom
     throw error;
   }
   if (stats.isDirectory()) {
-    let names: string[];
-    try {
-      names = await readdir(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw error;
-    }
+    // Removed while we walked: readdirOrEmpty's no names add up to 0.
     let total = 0;
-    for (const name of names) total += await dirSize(join(path, name), seen);
+    for (const name of await readdirOrEmpty(path)) total += await dirSize(join(path, name), seen);
     return total;
   }
   if (!stats.isFile() && !stats.isSymbolicLink()) return 0;

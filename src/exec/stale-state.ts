@@ -1,5 +1,6 @@
 // Start-up garbage collection of what a crashed builder left in the exec state dir and the kiln cgroups.
-import { readdir, rm, rmdir } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
+import { readdirOrEmpty } from '../disk/readdir-or-empty.js';
 import path from 'node:path';
 import { kilnCgroupParent } from './cgroup.js';
 import { STEPS_SUBDIR } from './step-dir.js';
@@ -16,32 +17,23 @@ function ownerIsGone(name: string): boolean {
   }
 }
 
-async function listOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}
-
 /**
  * Removes step dirs, half-built base layers and step cgroups whose owning builder process is dead.
  * Nothing is mounted on the host for a step (its mounts die with its mount namespace), so removal is plain rm.
  */
 export async function cleanupStaleExecState(stateDir: string): Promise<void> {
   const stepsDir = path.join(stateDir, STEPS_SUBDIR);
-  for (const name of await listOrEmpty(stepsDir)) {
+  for (const name of await readdirOrEmpty(stepsDir)) {
     if (ownerIsGone(name)) await rm(path.join(stepsDir, name), { recursive: true, force: true });
   }
-  for (const name of await listOrEmpty(stateDir)) {
+  for (const name of await readdirOrEmpty(stateDir)) {
     const m = /^base-v\d+\.tmp-(\d+)-/.exec(name);
     if (m !== null && ownerIsGone(m[1] as string)) await rm(path.join(stateDir, name), { recursive: true, force: true });
   }
   for (const controller of ['devices', 'memory', 'cpu', 'pids']) {
     const parent = kilnCgroupParent(controller);
     if (parent === undefined) continue;
-    for (const name of await listOrEmpty(parent)) {
+    for (const name of await readdirOrEmpty(parent)) {
       // Only kiln's per-step cgroups (named "<pid>-…"); the controller's own files live beside them.
       if (!/^\d+-/.test(name) || !ownerIsGone(name)) continue;
       try {
